@@ -32,4 +32,23 @@ public static class GemmReference
             }
         }
     }
+
+    /// <summary>
+    /// <paramref name="batch"/> independent products, as <see cref="Gemm.MultiplyBatched"/>: product i reads
+    /// A from element i·strideA of <paramref name="a"/>, B from i·strideB of <paramref name="b"/> and writes
+    /// C from i·strideC of <paramref name="c"/>; a stride of 0 uses one matrix for every product.
+    /// </summary>
+    public static void MultiplyBatched(int batch, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, long strideA, bool transposeA,
+        ReadOnlySpan<float> b, int ldb, long strideB, bool transposeB,
+        Span<float> c, int ldc, long strideC, bool accumulate = false)
+    {
+        for (int i = 0; i < batch; i++)
+        {
+            Multiply(m, n, k,
+                a[checked((int)(i * strideA))..], lda, transposeA,
+                b[checked((int)(i * strideB))..], ldb, transposeB,
+                c[checked((int)(i * strideC))..], ldc, accumulate);
+        }
+    }
 }
