@@ -76,7 +76,7 @@ public static class BackwardExtensions
                 t.ReleaseGradient();
                 node.Release();
                 t._node = FreedNode.For(name);
-                if (!ReferenceEquals(t, root) && !t.IsRetained) t.Release(name);
+                if (!ReferenceEquals(t, root) && !t.IsRetained) t.Release();
             }
         }
         finally

@@ -15,7 +15,6 @@ namespace Dendrite.Tensors;
 /// </remarks>
 internal static class BufferPool
 {
-    private const int MinimumLog2 = 4;
     private const int BucketCount = 32;
     private const long MaximumRetainedBytesPerBucket = 256L << 20;
     private const int MaximumArraysPerBucket = 64;
@@ -33,7 +32,7 @@ internal static class BufferPool
     public static float[] Rent(int count)
     {
         if (count == 0) return [];
-        int log2 = Math.Max(MinimumLog2, BitOperations.Log2((uint)count - 1) + 1);
+        int log2 = count == 1 ? 0 : BitOperations.Log2((uint)count - 1) + 1;
         if (log2 >= 31) return GC.AllocateUninitializedArray<float>(count);
         Stack<float[]> bucket = Buckets[log2];
         lock (bucket)
@@ -47,7 +46,7 @@ internal static class BufferPool
     public static void Return(float[] array)
     {
         int length = array.Length;
-        if (length < (1 << MinimumLog2) || !BitOperations.IsPow2(length)) return;
+        if (!BitOperations.IsPow2(length)) return;
         int log2 = BitOperations.Log2((uint)length);
         if (log2 >= BucketCount) return;
         Stack<float[]> bucket = Buckets[log2];

@@ -12,9 +12,11 @@ internal struct DimensionBuffer
 
 /// <summary>
 /// The sizes of a tensor's dimensions, outermost first (row-major). A value type with inline
-/// storage: creating or copying a shape allocates nothing.
+/// storage: creating or copying a shape allocates nothing. Write one as a collection expression:
+/// <c>Tensor.Zeros([2, 3])</c>.
 /// </summary>
-public readonly struct Shape : IEquatable<Shape>
+[CollectionBuilder(typeof(Shape), nameof(Create))]
+public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 {
     /// <summary>The largest rank a tensor may have.</summary>
     public const int MaxRank = 8;
@@ -37,14 +39,29 @@ public readonly struct Shape : IEquatable<Shape>
                 throw new ArgumentException($"Shape {Format(dimensions)} has more elements than an array can hold ({Array.MaxLength}).", nameof(dimensions));
         }
         Rank = dimensions.Length;
-        ElementCount = (int)count;
+        _elementCount = (int)count;
     }
+
+    /// <summary>Creates a shape from dimension sizes (the collection-expression builder).</summary>
+    public static Shape Create(ReadOnlySpan<int> dimensions) => new(dimensions);
 
     /// <summary>Number of dimensions (0 for a scalar).</summary>
     public int Rank { get; }
 
-    /// <summary>Product of the dimension sizes (1 for a scalar).</summary>
-    public int ElementCount { get; }
+    int IReadOnlyCollection<int>.Count => Rank;
+
+    /// <summary>The dimension sizes in order.</summary>
+    public IEnumerator<int> GetEnumerator()
+    {
+        for (int i = 0; i < Rank; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private readonly int _elementCount;
+
+    /// <summary>Product of the dimension sizes (1 for a scalar, including <c>default(Shape)</c>).</summary>
+    public int ElementCount => Rank == 0 ? 1 : _elementCount;
 
     /// <summary>The size of dimension <paramref name="axis"/>; a negative axis counts from the end.</summary>
     public int this[int axis]

@@ -132,13 +132,11 @@ public sealed partial class Tensor
 
     private void ThrowReleased()
     {
-        string producer = (_base ?? this)._releasedBy ?? "an operation";
+        string producer = (_base ?? this)._node?.OperationName ?? _node?.OperationName ?? "an operation";
         Throw.InvalidOperation(
             $"This {_shape} tensor (output of {producer}) was an intermediate of a graph that Backward() has already consumed, and its memory was reused. " +
             "Read it before Backward(), or call Retain() (or Detach()) on it before Backward() to keep it.");
     }
-
-    private string? _releasedBy;
 
     /// <summary>
     /// Keeps this tensor's values after <c>Backward()</c> (which otherwise recycles intermediates).
@@ -153,11 +151,10 @@ public sealed partial class Tensor
     internal bool IsRetained => (_base ?? this)._retained;
 
     /// <summary>Gives pooled storage back. Views only mark themselves; the owner returns the array.</summary>
-    internal void Release(string? releasedBy = null)
+    internal void Release()
     {
         if (_released) return;
         _released = true;
-        _releasedBy = releasedBy;
         if (_base is null && _pooled)
         {
             BufferPool.Return(_buffer);

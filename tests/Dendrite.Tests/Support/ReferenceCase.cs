@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace Dendrite.Tests.Support;
+
+/// <summary>One libtorch reference case from tests/reference (see its README for the format).</summary>
+public sealed class ReferenceCase
+{
+    public required string Name { get; init; }
+    public required string Op { get; init; }
+    public required string Description { get; init; }
+    public required JsonElement Attributes { get; init; }
+    public required IReadOnlyList<ReferenceTensor> Inputs { get; init; }
+    public required IReadOnlyList<ReferenceTensor> Outputs { get; init; }
+    public required IReadOnlyList<ReferenceTensor?> GradOutputs { get; init; }
+    public required IReadOnlyList<ReferenceTensor?> Grads { get; init; }
+
+    public override string ToString() => Name;
+
+    public static string Directory(string family) => Path.Combine(AppContext.BaseDirectory, "reference", family);
+
+    public static ReferenceCase Load(string family, string name) => Parse(File.ReadAllText(Path.Combine(Directory(family), name + ".json")));
+
+    public static IEnumerable<string> Names(string family) =>
+        System.IO.Directory.GetFiles(Directory(family), "*.json").Select(Path.GetFileNameWithoutExtension).Order().Cast<string>();
+
+    public static ReferenceCase Parse(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        JsonElement root = document.RootElement;
+        return new ReferenceCase
+        {
+            Name = root.GetProperty("name").GetString()!,
+            Op = root.GetProperty("op").GetString()!,
+            Description = root.GetProperty("description").GetString()!,
+            Attributes = root.GetProperty("attributes").Clone(),
+            Inputs = root.GetProperty("inputs").EnumerateArray().Select(ReferenceTensor.Parse).ToList(),
+            Outputs = root.GetProperty("outputs").EnumerateArray().Select(ReferenceTensor.Parse).ToList(),
+            GradOutputs = ReadOptional(root, "grad_outputs"),
+            Grads = ReadOptional(root, "grads"),
+        };
+    }
+
+    private static List<ReferenceTensor?> ReadOptional(JsonElement root, string property) =>
+        root.TryGetProperty(property, out JsonElement array)
+            ? array.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null : ReferenceTensor.Parse(e)).ToList()
+            : [];
+
+    public int Int(string name) => Attributes.GetProperty(name).GetInt32();
+    public float Float(string name) => Attributes.GetProperty(name).GetSingle();
+    public bool Bool(string name) => Attributes.TryGetProperty(name, out var v) && v.GetBoolean();
+    public int[] Ints(string name) => Attributes.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    public string String(string name) => Attributes.GetProperty(name).GetString()!;
+}
+
+/// <summary>A tensor in a reference file: shape, dtype and values (integers stored as numbers).</summary>
+public sealed record ReferenceTensor(int[] Shape, string DType, bool RequiresGrad, float[] Data)
+{
+    public static ReferenceTensor Parse(JsonElement element) => new(
+        element.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+        element.TryGetProperty("dtype", out var dtype) ? dtype.GetString()! : "float32",
+        element.TryGetProperty("requires_grad", out var rg) && rg.GetBoolean(),
+        element.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray());
+
+    public Tensor ToTensor() => Tensor.FromArray(Data, new Shape(Shape));
+
+    public int[] ToInts() => Data.Select(v => (int)v).ToArray();
+}
