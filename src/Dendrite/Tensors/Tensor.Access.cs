@@ -204,7 +204,7 @@ public sealed partial class Tensor
                 if (a > 0) minAbs = MathF.Min(minAbs, a);
             }
             bool scientific = maxAbs >= 1e8f || (!integers && minAbs < 1e-4f) || (maxAbs > 0 && minAbs < float.MaxValue && maxAbs / minAbs > 1000f && maxAbs > 1000f);
-            string pattern = integers && !scientific ? "0." : scientific ? "0.0000e+00" : "0.0000";
+            string pattern = integers && !scientific ? "0" : scientific ? "0.0000e+00" : "0.0000";
             int width = 0;
             var format = new NumberFormat(pattern, 0, integers && !scientific);
             foreach (float v in values) width = Math.Max(width, format.FormatRaw(v).Length);
@@ -216,8 +216,8 @@ public sealed partial class Tensor
             if (float.IsNaN(value)) return "nan";
             if (float.IsPositiveInfinity(value)) return "inf";
             if (float.IsNegativeInfinity(value)) return "-inf";
-            string text = value.ToString(_pattern, CultureInfo.InvariantCulture);
-            return _integers && text == "-0." ? "0." : text;
+            if (_integers) return (value == 0f ? 0f : value).ToString("0", CultureInfo.InvariantCulture) + ".";
+            return value.ToString(_pattern, CultureInfo.InvariantCulture);
         }
 
         public string Format(float value) => FormatRaw(value).PadLeft(_width);

@@ -27,8 +27,7 @@ public class AutogradTests(Xunit.Abstractions.ITestOutputHelper output)
             if (loss < 0.005f) break;
             foreach (var p in parameters) p.ZeroGrad();
             mse.Backward();
-            foreach (var p in parameters)
-                TensorPrimitives.MultiplyAdd(p.Grad!.Data, -learningRate, p.Data, p.Data);
+            foreach (var p in parameters) p.AddInPlace(p.Grad!, -learningRate);
         }
         Assert.True(loss < 0.01f, $"XOR loss {loss} did not fall below 0.01");
         using (new NoGrad())
