@@ -2,126 +2,210 @@ using System.Runtime.InteropServices;
 
 namespace Dendrite.Kernels;
 
-// The cache-blocked loop nest around the micro-kernel (GotoBLAS/BLIS order, adapted to a 32 KB L1):
+// The cache-blocked loop nest around the micro-kernel, cut into tasks that any thread can take.
 //
-//   for each row block of C (MC rows)                      ic
-//     for each k block (KC = DepthBlock steps)             pc
-//       pack this thread's share of the A block            -> shared, double-buffered
-//       barrier (the whole A block is needed by every thread)
-//       for each column chunk of this thread (NC columns)  jc
-//         pack the B chunk                                 -> private, stays in L2 (KC x NC = 512 KB)
-//         for each A panel (MR rows)                       ir: the 14 KB panel stays in L1
-//           for each B panel (NR columns)                  jr: streamed from L2
+//   for each row block of C (as many rows as keep packed A, all of k, within PackedALimit)
+//     tasks = a grid over C: runs of B panels (columns) x runs of A panels (rows); threads take them in turn
+//     for each task:
+//       for each k block (KC = DepthBlock steps)
+//         pack the task's B columns                     -> private, stays in L2 (at most KC x 512 = 512 KB)
+//         for each A panel (MR rows) of the task        -> packed once, by whichever thread needs it first
+//           for each B panel (NR columns)                  the 14 KB A panel stays in L1 across them
 //             micro-kernel: C tile (=|+=) A panel · B panel
 //
-// Threads split the columns of C (each packs its own B slice, kept in its own L2) and share the
-// packing of A. k is never split, so each C element sees the same summation whoever computes it.
+// A task owns its C rectangle for all of k, so the k blocks of one C element are always summed by
+// one thread in order: the result does not depend on who runs which task. Because tasks are taken,
+// not assigned, a thread that is late (descheduled by another process on a busy machine) costs at
+// most the task it holds, never a barrier wait for the whole product.
 public static partial class Gemm
 {
-    /// <summary>MC in panels of rows: 72 x 14 = 1008 rows of A per block (about 1 MB packed, in L3).</summary>
-    private const int RowBlockPanels = 72;
-
-    /// <summary>NC in columns: a 256 x 512 packed B chunk is 512 KB, half of the 1 MB L2.</summary>
+    /// <summary>Columns of one task at most (NC): a 256 x 512 packed B block is 512 KB, half of the 1 MB L2.</summary>
     private const int ColumnBlock = 512;
+
+    /// <summary>Floats of packed A per row block at most (16 MB): all of k stays packed so that tasks need no barrier.</summary>
+    private const long PackedALimit = 4L << 20;
+
+    /// <summary>Tasks per thread to aim for: enough that an uneven finish costs little, few enough that A panels are reused.</summary>
+    private const int TasksPerThread = 4;
+
+    /// <summary>A packed A panel state: not packed yet.</summary>
+    private const int PanelEmpty = 0;
+
+    /// <summary>A packed A panel state: a thread is packing it.</summary>
+    private const int PanelPacking = 1;
+
+    /// <summary>A packed A panel state: ready to use.</summary>
+    private const int PanelReady = 2;
 
     /// <summary>Register block (rows, columns) of a kernel.</summary>
     private static (int Rows, int Columns) RegisterBlock(InstructionSet kernel)
         => kernel == InstructionSet.Avx512 ? (Avx512Rows, Avx512Columns) : (Avx2Rows, Avx2Columns);
 
-    /// <summary>Rows of C per row block for a kernel (a whole number of panels).</summary>
-    private static int RowBlock(InstructionSet kernel) => RowBlockPanels * RegisterBlock(kernel).Rows;
-
-    /// <summary>Floats of one packed A block buffer: a full row block of panels, each with its tail padding.</summary>
-    private static long PackedABlockLength(InstructionSet kernel, int m)
+    /// <summary>One row block of a product, cut into tasks, with the shared packed A and its panel states.</summary>
+    private readonly unsafe struct Plan
     {
-        int rows = RegisterBlock(kernel).Rows;
-        long panels = (Math.Min(m, RowBlock(kernel)) + rows - 1) / rows;
-        return panels * ((long)rows * DepthBlock + ATailPadding);
+        public readonly Product Product;
+        public readonly InstructionSet Kernel;
+        public readonly int PanelRows, PanelColumns;
+        public readonly int RowStart, Rows;
+        public readonly int DepthBlocks;
+        public readonly int ColumnTasks, ColumnPanelsPerTask, RowPanelsPerTask;
+        public readonly int TaskCount;
+
+        /// <summary>Packed A: unit (panel, depth block) at (panel * DepthBlocks + block) * UnitLength.</summary>
+        public readonly float* PackedA;
+
+        /// <summary>[row panels * DepthBlocks] states of the units of <see cref="PackedA"/>.</summary>
+        public readonly int* States;
+
+        public Plan(in Product product, InstructionSet kernel, int rowStart, int rows, int threads, Workspace workspace)
+        {
+            Product = product;
+            Kernel = kernel;
+            (PanelRows, PanelColumns) = RegisterBlock(kernel);
+            RowStart = rowStart;
+            Rows = rows;
+            DepthBlocks = (product.K + DepthBlock - 1) / DepthBlock;
+            int rowPanels = (rows + PanelRows - 1) / PanelRows;
+            int columnPanels = (product.N + PanelColumns - 1) / PanelColumns;
+
+            // Prefer splitting columns (each task then packs only its own part of B); split rows as well
+            // when C has too few column panels to keep every thread busy.
+            int target = threads == 1 ? 1 : threads * TasksPerThread;
+            int columnTasks = Math.Min(columnPanels, target);
+            ColumnPanelsPerTask = Math.Min((columnPanels + columnTasks - 1) / columnTasks, ColumnBlock / PanelColumns);
+            ColumnTasks = (columnPanels + ColumnPanelsPerTask - 1) / ColumnPanelsPerTask;
+            int rowTasks = Math.Min(rowPanels, (target + ColumnTasks - 1) / ColumnTasks);
+            RowPanelsPerTask = (rowPanels + rowTasks - 1) / rowTasks;
+            TaskCount = ColumnTasks * ((rowPanels + RowPanelsPerTask - 1) / RowPanelsPerTask);
+
+            PackedA = workspace.PackedA((long)rowPanels * DepthBlocks * UnitLength);
+            States = workspace.States(rowPanels * DepthBlocks);
+            new Span<int>(States, rowPanels * DepthBlocks).Clear();
+        }
+
+        /// <summary>Floats per packed A unit: a panel of one full k block plus the transposer's spill room.</summary>
+        public int UnitLength => PanelRows * DepthBlock + ATailPadding;
     }
 
-    /// <summary>Runs a product on the calling thread with its own workspace.</summary>
+    /// <summary>Rows per row block: as many whole panels as keep all of k packed within <see cref="PackedALimit"/>.</summary>
+    private static int RowBlockRows(in Product product, InstructionSet kernel)
+    {
+        int panelRows = RegisterBlock(kernel).Rows;
+        long depthBlocks = (product.K + DepthBlock - 1) / DepthBlock;
+        long unitLength = (long)panelRows * DepthBlock + ATailPadding;
+        long panels = Math.Max(1, PackedALimit / (depthBlocks * unitLength));
+        return (int)Math.Min(product.M, panels * panelRows);
+    }
+
+    /// <summary>Runs a product on the calling thread: the same tasks, taken one after another.</summary>
     private static unsafe void RunSingle(in Product product, InstructionSet kernel)
     {
         Workspace workspace = Workspace.Current;
-        long length = PackedABlockLength(kernel, product.M);
-        float* packedA = workspace.PackedA(0, length);
-        // With one thread the A block is not shared, so one buffer serves every block.
-        RunBlocked(in product, kernel, packedA, packedA, 0, 1, null);
+        int rowBlock = RowBlockRows(in product, kernel);
+        for (int rowStart = 0; rowStart < product.M; rowStart += rowBlock)
+        {
+            var plan = new Plan(in product, kernel, rowStart, Math.Min(rowBlock, product.M - rowStart), 1, workspace);
+            int nextTask = 0;
+            RunTasks(in plan, ref nextTask, workspace);
+        }
     }
 
-    /// <summary>
-    /// This thread's part of a product: thread <paramref name="threadIndex"/> of <paramref name="threadCount"/>
-    /// computes its share of the columns of C and packs its share of every A block into the shared buffers.
-    /// </summary>
-    private static unsafe void RunBlocked(in Product product, InstructionSet kernel,
-        float* packedA0, float* packedA1, int threadIndex, int threadCount, Team? team)
+    /// <summary>Takes tasks of <paramref name="plan"/> (shared counter <paramref name="nextTask"/>) until none is left.</summary>
+    private static void RunTasks(in Plan plan, ref int nextTask, Workspace workspace)
     {
-        (int panelRows, int panelColumns) = RegisterBlock(kernel);
-        int m = product.M, n = product.N, k = product.K;
-        Workspace workspace = Workspace.Current;
+        while (true)
+        {
+            int task = Interlocked.Increment(ref nextTask) - 1;
+            if (task >= plan.TaskCount) return;
+            RunTask(in plan, task, workspace);
+        }
+    }
+
+    private static unsafe void RunTask(in Plan plan, int task, Workspace workspace)
+    {
+        ref readonly Product product = ref plan.Product;
+        int panelRows = plan.PanelRows, panelColumns = plan.PanelColumns;
+        int columnTask = task % plan.ColumnTasks, rowTask = task / plan.ColumnTasks;
+        int columnStart = columnTask * plan.ColumnPanelsPerTask * panelColumns;
+        int columnEnd = Math.Min(product.N, columnStart + plan.ColumnPanelsPerTask * panelColumns);
+        int columnPanels = (columnEnd - columnStart + panelColumns - 1) / panelColumns;
+        int rowPanels = (plan.Rows + panelRows - 1) / panelRows;
+        int panelStart = rowTask * plan.RowPanelsPerTask;
+        int panelEnd = Math.Min(rowPanels, panelStart + plan.RowPanelsPerTask);
+
         float* packedB = workspace.PackedB((long)DepthBlock * ColumnBlock);
         float* tile = workspace.Tile;
-
-        // This thread's columns: a contiguous run of whole B panels.
-        int columnPanels = (n + panelColumns - 1) / panelColumns;
-        int columnStart = (int)((long)columnPanels * threadIndex / threadCount) * panelColumns;
-        int columnEnd = Math.Min(n, (int)((long)columnPanels * (threadIndex + 1) / threadCount) * panelColumns);
-
-        int rowBlock = RowBlock(kernel);
-        int blockNumber = 0;
-        for (int rowStart = 0; rowStart < m; rowStart += rowBlock)
+        for (int block = 0; block < plan.DepthBlocks; block++)
         {
-            int blockRows = Math.Min(rowBlock, m - rowStart);
-            int rowPanels = (blockRows + panelRows - 1) / panelRows;
-            for (int depthStart = 0; depthStart < k; depthStart += DepthBlock)
+            int depthStart = block * DepthBlock;
+            int depth = Math.Min(DepthBlock, product.K - depthStart);
+            long bPanelLength = (long)panelColumns * depth;
+            for (int panel = 0; panel < columnPanels; panel++)
             {
-                int depth = Math.Min(DepthBlock, k - depthStart);
-                long aPanelLength = (long)panelRows * depth + ATailPadding;
-                float* packedA = (blockNumber++ & 1) == 0 ? packedA0 : packedA1;
+                int column = columnStart + panel * panelColumns;
+                PackBPanel(product.B, product.Ldb, product.TransposeB, column, Math.Min(panelColumns, columnEnd - column),
+                    depthStart, depth, panelColumns, packedB + panel * bPanelLength);
+            }
 
-                // Pack this thread's share of the A panels. Double buffering makes one barrier per block
-                // enough: a thread packing block b+2 into this buffer has passed the barrier of block b+1,
-                // which every thread reaches only after it has finished computing with block b.
-                int panelStart = (int)((long)rowPanels * threadIndex / threadCount);
-                int panelEnd = (int)((long)rowPanels * (threadIndex + 1) / threadCount);
-                for (int panel = panelStart; panel < panelEnd; panel++)
+            bool overwrite = block == 0 && !product.Accumulate;
+            for (int rowPanel = panelStart; rowPanel < panelEnd; rowPanel++)
+            {
+                float* aPanel = PackedAPanel(in plan, rowPanel, block, panelEnd);
+                int row = rowPanel * panelRows;
+                int rows = Math.Min(panelRows, plan.Rows - row);
+                float* cRow = product.C + (long)(plan.RowStart + row) * product.Ldc + columnStart;
+                for (int panel = 0; panel < columnPanels; panel++)
                 {
-                    int row = panel * panelRows;
-                    PackAPanel(product.A, product.Lda, product.TransposeA, rowStart + row, Math.Min(panelRows, blockRows - row),
-                        depthStart, depth, panelRows, packedA + panel * aPanelLength);
-                }
-                team?.Barrier();
-
-                bool overwrite = depthStart == 0 && !product.Accumulate;
-                for (int chunkStart = columnStart; chunkStart < columnEnd; chunkStart += ColumnBlock)
-                {
-                    int chunkColumns = Math.Min(ColumnBlock, columnEnd - chunkStart);
-                    int chunkPanels = (chunkColumns + panelColumns - 1) / panelColumns;
-                    long bPanelLength = (long)panelColumns * depth;
-                    for (int panel = 0; panel < chunkPanels; panel++)
-                    {
-                        int column = panel * panelColumns;
-                        PackBPanel(product.B, product.Ldb, product.TransposeB, chunkStart + column,
-                            Math.Min(panelColumns, chunkColumns - column), depthStart, depth, panelColumns,
-                            packedB + panel * bPanelLength);
-                    }
-
-                    for (int rowPanel = 0; rowPanel < rowPanels; rowPanel++)
-                    {
-                        int row = rowPanel * panelRows;
-                        int rows = Math.Min(panelRows, blockRows - row);
-                        float* aPanel = packedA + rowPanel * aPanelLength;
-                        float* cRow = product.C + (long)(rowStart + row) * product.Ldc + chunkStart;
-                        for (int panel = 0; panel < chunkPanels; panel++)
-                        {
-                            int column = panel * panelColumns;
-                            RunTile(kernel, rows, Math.Min(panelColumns, chunkColumns - column), depth,
-                                aPanel, packedB + panel * bPanelLength, cRow + column, product.Ldc, overwrite, tile);
-                        }
-                    }
+                    int column = panel * panelColumns;
+                    RunTile(plan.Kernel, rows, Math.Min(panelColumns, columnEnd - columnStart - column), depth,
+                        aPanel, packedB + panel * bPanelLength, cRow + column, product.Ldc, overwrite, tile);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The packed A panel <paramref name="rowPanel"/> of k block <paramref name="block"/>: packed by this
+    /// thread if nobody has started it; if another thread is packing it, this one packs a later panel of
+    /// its run meanwhile (it will need that one next) and then waits the microsecond or so that is left.
+    /// </summary>
+    private static unsafe float* PackedAPanel(in Plan plan, int rowPanel, int block, int panelEnd)
+    {
+        int unit = rowPanel * plan.DepthBlocks + block;
+        float* panel = plan.PackedA + (long)unit * plan.UnitLength;
+        ref int state = ref plan.States[unit];
+        if (Volatile.Read(ref state) == PanelReady) return panel;
+        if (TryPackAPanel(in plan, rowPanel, block)) return panel;
+
+        for (int ahead = rowPanel + 1; ahead < panelEnd; ahead++)
+        {
+            if (Volatile.Read(ref plan.States[ahead * plan.DepthBlocks + block]) == PanelEmpty)
+            {
+                TryPackAPanel(in plan, ahead, block);
+                break;
+            }
+        }
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref state) != PanelReady)
+            spinner.SpinOnce(sleep1Threshold: -1);
+        return panel;
+    }
+
+    /// <summary>Packs one A unit if no thread has claimed it yet; returns whether it is ready now.</summary>
+    private static unsafe bool TryPackAPanel(in Plan plan, int rowPanel, int block)
+    {
+        int unit = rowPanel * plan.DepthBlocks + block;
+        ref int state = ref plan.States[unit];
+        if (Interlocked.CompareExchange(ref state, PanelPacking, PanelEmpty) != PanelEmpty)
+            return Volatile.Read(ref state) == PanelReady;
+        int row = rowPanel * plan.PanelRows;
+        int depthStart = block * DepthBlock;
+        ref readonly Product product = ref plan.Product;
+        PackAPanel(product.A, product.Lda, product.TransposeA, plan.RowStart + row, Math.Min(plan.PanelRows, plan.Rows - row),
+            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelRows, plan.PackedA + (long)unit * plan.UnitLength);
+        Volatile.Write(ref state, PanelReady);
+        return true;
     }
 
     /// <summary>
@@ -159,17 +243,19 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// A thread's packing buffers: allocated on first use, grown when a larger product needs it, never
-    /// per call; 64-byte aligned native memory, freed when the thread (and so this object) is gone.
+    /// A thread's buffers: allocated on first use, grown when a larger product needs it, never per call;
+    /// 64-byte aligned native memory, freed when the thread (and so this object) is gone.
     /// </summary>
     private sealed unsafe class Workspace
     {
         [ThreadStatic] private static Workspace? current;
 
-        private readonly float*[] packedA = new float*[2];
-        private readonly long[] packedALength = new long[2];
+        private float* packedA;
+        private long packedALength;
         private float* packedB;
         private long packedBLength;
+        private int* states;
+        private int statesLength;
 
         private Workspace()
         {
@@ -178,9 +264,9 @@ public static partial class Gemm
 
         ~Workspace()
         {
-            NativeMemory.AlignedFree(packedA[0]);
-            NativeMemory.AlignedFree(packedA[1]);
+            NativeMemory.AlignedFree(packedA);
             NativeMemory.AlignedFree(packedB);
+            NativeMemory.AlignedFree(states);
             NativeMemory.AlignedFree(Tile);
         }
 
@@ -190,30 +276,36 @@ public static partial class Gemm
         /// <summary>Scratch for one register tile at the right edge of C: [14, 32] floats.</summary>
         public float* Tile { get; }
 
-        /// <summary>Packed A block buffer 0 or 1, at least <paramref name="length"/> floats.</summary>
-        public float* PackedA(int index, long length)
+        /// <summary>Packed A of a row block (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
+        public float* PackedA(long length) => Grow(ref packedA, ref packedALength, length);
+
+        /// <summary>Packed B of one task, at least <paramref name="length"/> floats.</summary>
+        public float* PackedB(long length) => Grow(ref packedB, ref packedBLength, length);
+
+        /// <summary>Panel states of a row block, at least <paramref name="length"/> of them.</summary>
+        public int* States(int length)
         {
-            if (packedALength[index] < length)
+            if (statesLength < length)
             {
-                NativeMemory.AlignedFree(packedA[index]);
-                packedA[index] = null;
-                packedA[index] = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-                packedALength[index] = length;
+                NativeMemory.AlignedFree(states);
+                states = null;
+                states = (int*)NativeMemory.AlignedAlloc((nuint)length * sizeof(int), 64);
+                statesLength = length;
             }
-            return packedA[index];
+            return states;
         }
 
-        /// <summary>Packed B chunk buffer of at least <paramref name="length"/> floats.</summary>
-        public float* PackedB(long length)
+        private static float* Grow(ref float* buffer, ref long capacity, long length)
         {
-            if (packedBLength < length)
+            if (capacity < length)
             {
-                NativeMemory.AlignedFree(packedB);
-                packedB = null;
-                packedB = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-                packedBLength = length;
+                NativeMemory.AlignedFree(buffer);
+                buffer = null;
+                capacity = 0;
+                buffer = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+                capacity = length;
             }
-            return packedB;
+            return buffer;
         }
     }
 }

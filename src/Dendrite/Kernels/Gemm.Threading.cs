@@ -2,33 +2,21 @@ using System.Diagnostics;
 
 namespace Dendrite.Kernels;
 
-// Both cores without Parallel.For per call: one persistent team of worker threads that a caller takes
-// for the duration of one product. A caller that cannot take it (another user thread has it) runs on
-// its own thread instead, so concurrent callers never wait for each other and cannot deadlock.
-// Waiting (for work, or at a barrier) spins briefly, because in a training loop the next product
-// usually comes within microseconds, and then blocks, so that an idle team burns no CPU.
+// All cores without Parallel.For per call: one persistent team of worker threads that a caller takes
+// for the duration of one call. A caller that cannot take it (another user thread has it) runs on its
+// own thread instead, so concurrent callers never wait for each other and cannot deadlock.
+//
+// Work is shared by taking tasks from a counter (see Gemm.Blocked.cs), not by assigning halves: the
+// caller starts at once and a worker joins whenever it wakes. On a busy machine a worker that is not
+// scheduled soon simply finds the work done; there is no barrier at which the caller would wait for it.
+// An idle worker spins briefly, because in a training loop the next product usually comes within
+// microseconds, and then blocks, so that an idle team burns no CPU.
 public static partial class Gemm
 {
-    /// <summary>How the threads of a team divide one call.</summary>
-    private enum Split
-    {
-        /// <summary>Each thread computes a run of whole B panels (columns of C); A blocks are packed jointly.</summary>
-        Columns,
-
-        /// <summary>Each thread computes a run of whole A panels (rows of C) on its own; used when C has too few column panels.</summary>
-        Rows,
-
-        /// <summary>Each thread computes a run of whole products of a batch.</summary>
-        Batch,
-    }
-
     private sealed unsafe class Team
     {
         /// <summary>A worker that is idle spins this long before it blocks.</summary>
         private static readonly long IdleSpinTicks = Stopwatch.Frequency / 5_000;           // 200 µs
-
-        /// <summary>A thread at a barrier spins this long before it blocks.</summary>
-        private static readonly long BarrierSpinTicks = Stopwatch.Frequency / 5_000;        // 200 µs
 
         private static Team? shared;
         private static readonly object CreationGate = new();
@@ -39,20 +27,20 @@ public static partial class Gemm
         private int busy;
         private Worker[] workers = [];
 
-        // The current call, written by the caller before it signals the workers.
-        private Product product;
-        private InstructionSet kernel;
-        private Route route;
-        private Split split;
-        private int threadCount;
-        private float* packedA0;
-        private float* packedA1;
+        // The current call, written by the caller before it opens the call. Either a plan (one row
+        // block of one product) or a batch of products, each taken whole.
+        private Plan plan;
+        private bool isBatch;
+        private Product first;
         private int batch;
         private long strideA, strideB, strideC;
+        private InstructionSet kernel;
+        private Route route;
 
-        // Barrier state: the last thread to arrive resets the count and advances the generation.
-        private int arrived;
-        private long barrierGeneration;
+        // The task counter, whether the call is open to joiners, and how many workers are inside it.
+        private int nextTask;
+        private int open;
+        private int active;
 
         /// <summary>Takes the team for one call, with at least threads - 1 workers; null if another caller has it.</summary>
         public static Team? TryAcquire(int threads)
@@ -73,100 +61,83 @@ public static partial class Gemm
         /// <summary>Gives the team back.</summary>
         public void Release() => Volatile.Write(ref busy, 0);
 
-        /// <summary>Runs one product on <paramref name="threads"/> threads, the caller being thread 0.</summary>
-        public void RunProduct(in Product call, InstructionSet callKernel, int threads)
+        /// <summary>Runs one product on up to <paramref name="threads"/> threads, the caller being one of them.</summary>
+        public void RunProduct(in Product product, InstructionSet callKernel, int threads)
         {
-            (int panelRows, int panelColumns) = RegisterBlock(callKernel);
-            int columnPanels = (call.N + panelColumns - 1) / panelColumns;
-            int rowPanels = (call.M + panelRows - 1) / panelRows;
-            Split callSplit = columnPanels >= threads ? Split.Columns : Split.Rows;
-            threads = Math.Min(threads, Math.Max(columnPanels, rowPanels));
-            if (threads < 2)
+            Workspace workspace = Workspace.Current;
+            int rowBlock = RowBlockRows(in product, callKernel);
+            for (int rowStart = 0; rowStart < product.M; rowStart += rowBlock)
             {
-                RunSingle(in call, callKernel);
-                return;
+                // The plan's packed A and panel states live in the caller's workspace and are shared.
+                plan = new Plan(in product, callKernel, rowStart, Math.Min(rowBlock, product.M - rowStart), threads, workspace);
+                isBatch = false;
+                int helpers = Math.Min(threads, plan.TaskCount) - 1;
+                Open(helpers);
+                RunTasks(in plan, ref nextTask, workspace);
+                Close();
             }
-
-            product = call;
-            kernel = callKernel;
-            split = callSplit;
-            threadCount = threads;
-            if (callSplit == Split.Columns)
-            {
-                Workspace workspace = Workspace.Current;
-                long length = PackedABlockLength(callKernel, call.M);
-                packedA0 = workspace.PackedA(0, length);
-                packedA1 = workspace.PackedA(1, length);
-            }
-            Start(threads);
         }
 
-        /// <summary>Runs the products of a batch on <paramref name="threads"/> threads, the caller being thread 0.</summary>
-        public void RunBatch(in Product first, int count, long firstStrideA, long firstStrideB, long firstStrideC, int threads,
+        /// <summary>Runs the products of a batch on up to <paramref name="threads"/> threads, each product on one thread.</summary>
+        public void RunBatch(in Product firstProduct, int count, long firstStrideA, long firstStrideB, long firstStrideC, int threads,
             InstructionSet callKernel, Route callRoute)
         {
-            product = first;
-            kernel = callKernel;
-            route = callRoute;
-            split = Split.Batch;
-            threadCount = threads;
+            first = firstProduct;
             batch = count;
             strideA = firstStrideA;
             strideB = firstStrideB;
             strideC = firstStrideC;
-            Start(threads);
+            kernel = callKernel;
+            route = callRoute;
+            isBatch = true;
+            Open(Math.Min(threads, count) - 1);
+            RunBatchTasks();
+            Close();
         }
 
-        private void Start(int threads)
+        private void RunBatchTasks()
         {
-            for (int i = 0; i < threads - 1; i++)
+            while (true)
+            {
+                int index = Interlocked.Increment(ref nextTask) - 1;
+                if (index >= batch) return;
+                Product product = first.Offset(index, strideA, strideB, strideC);
+                if (UseDirect(in product, route)) MultiplyDirect(in product, kernel);
+                else RunSingle(in product, kernel);
+            }
+        }
+
+        /// <summary>Opens the call written into the fields and wakes <paramref name="helpers"/> workers.</summary>
+        private void Open(int helpers)
+        {
+            nextTask = 0;
+            // Release: a worker that reads open == 1 also sees every field written above.
+            Volatile.Write(ref open, 1);
+            for (int i = 0; i < helpers; i++)
                 Publish(ref workers[i].Start);
-            Execute(0);
         }
 
-        /// <summary>Thread <paramref name="threadIndex"/>'s part of the current call, ending at the closing barrier.</summary>
-        private void Execute(int threadIndex)
+        /// <summary>Closes the call and waits for the workers inside it, so that the fields (and the caller's pinned operands) can go.</summary>
+        private void Close()
         {
-            switch (split)
-            {
-                case Split.Columns:
-                    RunBlocked(in product, kernel, packedA0, packedA1, threadIndex, threadCount, this);
-                    break;
-                case Split.Rows:
-                {
-                    int panelRows = RegisterBlock(kernel).Rows;
-                    int rowPanels = (product.M + panelRows - 1) / panelRows;
-                    int start = (int)((long)rowPanels * threadIndex / threadCount) * panelRows;
-                    int end = Math.Min(product.M, (int)((long)rowPanels * (threadIndex + 1) / threadCount) * panelRows);
-                    if (end > start)
-                    {
-                        Product rows = product.Rows(start, end - start);
-                        RunSingle(in rows, kernel);
-                    }
-                    break;
-                }
-                case Split.Batch:
-                    RunBatchRange(in product, (long)batch * threadIndex / threadCount, (long)batch * (threadIndex + 1) / threadCount,
-                        strideA, strideB, strideC, kernel, route);
-                    break;
-            }
-            // The caller returns (and unpins the operands) only after every thread is past this point.
-            Barrier();
+            // Full fences here and in Join: a worker either is counted in `active` before the call
+            // closes (and is waited for), or sees it closed and leaves without touching anything.
+            Interlocked.Exchange(ref open, 0);
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref active) != 0)
+                spinner.SpinOnce(sleep1Threshold: -1);
         }
 
-        /// <summary>Waits until every thread of the current call has arrived.</summary>
-        public void Barrier()
+        /// <summary>A woken worker's part: take tasks of the open call, if it is still open.</summary>
+        private void Join()
         {
-            long generation = Volatile.Read(ref barrierGeneration);
-            if (Interlocked.Increment(ref arrived) == threadCount)
+            Interlocked.Increment(ref active);
+            if (Volatile.Read(ref open) == 1)
             {
-                Volatile.Write(ref arrived, 0);
-                Publish(ref barrierGeneration);
+                if (isBatch) RunBatchTasks();
+                else RunTasks(in plan, ref nextTask, Workspace.Current);
             }
-            else
-            {
-                WaitForChange(ref barrierGeneration, generation, BarrierSpinTicks);
-            }
+            Interlocked.Decrement(ref active);
         }
 
         private void EnsureWorkers(int count)
@@ -186,8 +157,8 @@ public static partial class Gemm
         /// <summary>Advances a signal and wakes any thread blocked on it.</summary>
         private void Publish(ref long signal)
         {
-            // Full fences on both sides (here and in Block) make sure that either the waiter sees the new
-            // value or this thread sees the waiter counted in `sleepers`.
+            // Full fences on both sides (here and in WaitForChange) make sure that either the waiter sees
+            // the new value or this thread sees the waiter counted in `sleepers`.
             Interlocked.Increment(ref signal);
             if (Volatile.Read(ref sleepers) != 0)
             {
@@ -222,19 +193,17 @@ public static partial class Gemm
             return value;
         }
 
-        /// <summary>A persistent background thread that runs its part of each call it is signalled for.</summary>
+        /// <summary>A persistent background thread that joins each call it is woken for.</summary>
         private sealed class Worker
         {
             private readonly Team team;
-            private readonly int threadIndex;
 
-            /// <summary>Advanced by the caller to start this worker on the current call.</summary>
+            /// <summary>Advanced by the caller to wake this worker for the current call.</summary>
             public long Start;
 
             public Worker(Team team, int threadIndex)
             {
                 this.team = team;
-                this.threadIndex = threadIndex;
                 Thread = new Thread(Loop) { IsBackground = true, Name = $"Dendrite Gemm worker {threadIndex}" };
             }
 
@@ -246,7 +215,7 @@ public static partial class Gemm
                 while (true)
                 {
                     seen = team.WaitForChange(ref Start, seen, IdleSpinTicks);
-                    team.Execute(threadIndex);
+                    team.Join();
                 }
             }
         }
