@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Dendrite.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>The elements in row-major order, as a new array (works for strided views too).</summary>
     public float[] ToArray()

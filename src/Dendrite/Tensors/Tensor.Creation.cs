@@ -1,6 +1,6 @@
 namespace Dendrite.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>A tensor of <paramref name="shape"/> filled with 0.</summary>
     public static Tensor Zeros(Shape shape) => new(new float[shape.ElementCount], shape, pooled: false);

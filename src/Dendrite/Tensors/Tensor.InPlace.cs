@@ -1,6 +1,6 @@
 namespace Dendrite.Tensors;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// this += <paramref name="alpha"/>·<paramref name="other"/>, in place and outside autograd (as

@@ -13,7 +13,7 @@ namespace Dendrite.Tensors;
 /// <see cref="Retain"/> (or <c>Detach()</c>) before <c>Backward()</c> to keep one. Leaves (parameters,
 /// inputs, tensors you create) are never released.
 /// </remarks>
-public sealed partial class Tensor
+public partial class Tensor
 {
     internal float[] _buffer;
     internal int _offset;

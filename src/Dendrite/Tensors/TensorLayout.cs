@@ -49,7 +49,7 @@ internal readonly struct TensorLayout
     public void CopyTo(Span<float> destination) => Tensor.CopyStrided(Buffer, Offset, Shape, Strides, destination);
 }
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>This tensor's layout (buffer, offset, shape, strides).</summary>
     internal TensorLayout Layout => new(_buffer, _offset, _shape, _strides);
