@@ -73,8 +73,15 @@ public static partial class Gemm
                 isBatch = false;
                 int helpers = Math.Min(threads, plan.TaskCount) - 1;
                 Open(helpers);
-                RunTasks(in plan, ref nextTask, workspace);
-                Close();
+                try
+                {
+                    RunTasks(in plan, ref nextTask, workspace);
+                }
+                finally
+                {
+                    // Even if something failed here, no worker may still be reading the fields afterwards.
+                    Close();
+                }
             }
         }
 
@@ -91,8 +98,14 @@ public static partial class Gemm
             route = callRoute;
             isBatch = true;
             Open(Math.Min(threads, count) - 1);
-            RunBatchTasks();
-            Close();
+            try
+            {
+                RunBatchTasks();
+            }
+            finally
+            {
+                Close();
+            }
         }
 
         private void RunBatchTasks()
