@@ -85,7 +85,8 @@ public static partial class Gemm
         Avx2.IsSupported && Fma.IsSupported ? InstructionSet.Avx2 :
         InstructionSet.Scalar;
 
-    [ThreadStatic] private static InstructionSet? forcedKernel;
+    // 0: none; otherwise the forced kernel + 1 (a plain int, because a thread-static Nullable is slower to read).
+    [ThreadStatic] private static int forcedKernel;
 
     /// <summary>The widest kernel this machine runs.</summary>
     internal static InstructionSet HardwareKernel => Detected;
@@ -97,12 +98,12 @@ public static partial class Gemm
     /// </summary>
     internal static InstructionSet Kernel
     {
-        get => forcedKernel ?? Detected;
+        get => forcedKernel == 0 ? Detected : (InstructionSet)(forcedKernel - 1);
         set
         {
             if (value > Detected)
                 throw new ArgumentOutOfRangeException(nameof(value), value, $"Gemm: this machine supports at most {Detected}.");
-            forcedKernel = value == Detected ? null : value;
+            forcedKernel = value == Detected ? 0 : (int)value + 1;
         }
     }
 
@@ -152,10 +153,20 @@ public static partial class Gemm
         ReadOnlySpan<float> b, int ldb, bool transposeB,
         Span<float> c, int ldc, bool accumulate = false)
     {
-        Validation.Sizes(1, m, n, k);
-        Validation.Operand("a", a.Length, 1, 0, transposeA ? k : m, transposeA ? m : k, lda, "lda", "m", "k", transposeA, "transposeA", "strideA");
-        Validation.Operand("b", b.Length, 1, 0, transposeB ? n : k, transposeB ? k : n, ldb, "ldb", "k", "n", transposeB, "transposeB", "strideB");
-        Validation.Result(c.Length, 1, 0, m, n, ldc);
+        // One cheap combined test on the hot path (a tiny product costs tens of nanoseconds); only when
+        // it fails do the detailed checks run, to say which argument is wrong and why.
+        int aRows = transposeA ? k : m, aColumns = transposeA ? m : k;
+        int bRows = transposeB ? n : k, bColumns = transposeB ? k : n;
+        if ((m | n | k | lda | ldb | ldc) < 0 || lda < aColumns || ldb < bColumns || ldc < n
+            || a.Length < Validation.Extent(aRows, aColumns, lda)
+            || b.Length < Validation.Extent(bRows, bColumns, ldb)
+            || c.Length < Validation.Extent(m, n, ldc))
+        {
+            Validation.Sizes(1, m, n, k);
+            Validation.Operand("a", a.Length, 1, 0, aRows, aColumns, lda, "lda", "m", "k", transposeA, "transposeA", "strideA");
+            Validation.Operand("b", b.Length, 1, 0, bRows, bColumns, ldb, "ldb", "k", "n", transposeB, "transposeB", "strideB");
+            Validation.Result(c.Length, 1, 0, m, n, ldc);
+        }
         if (m == 0 || n == 0) return;
 
         unsafe
@@ -401,11 +412,17 @@ public static partial class Gemm
             }
         }
 
+        /// <summary>Elements spanned by one [rows, columns] matrix with row stride ld (valid, non-negative sizes).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static long Extent(int rows, int columns, int ld)
+            => rows == 0 || columns == 0 ? 0 : (long)(rows - 1) * ld + columns;
+
         private static long Needed(int batch, long stride, int rows, int columns, int ld)
         {
             if (batch == 0 || rows == 0 || columns == 0) return 0;
-            // In decimal so that absurd strides report a huge need rather than overflow.
-            decimal needed = (decimal)(batch - 1) * stride + (decimal)(rows - 1) * ld + columns;
+            // In 128 bits so that absurd strides report a huge need rather than overflow (decimal,
+            // which would do too, costs more than a whole tiny product).
+            Int128 needed = (Int128)(batch - 1) * stride + (Int128)(rows - 1) * ld + columns;
             return needed > long.MaxValue ? long.MaxValue : (long)needed;
         }
 
