@@ -40,7 +40,7 @@ static class CaseRunner
         using var scope = NewDisposeScope();
         manual_seed(SeedOf(c.Name));
 
-        Tensor[] drawn = DrawAccepted(c);
+        Tensor[] drawn = DrawAccepted(c.Name, c.Inputs, c.Accept);
         Tensor[] inputs = drawn
             .Select((t, i) => c.Inputs[i].RequiresGrad ? t.detach().requires_grad_(true) : t.detach())
             .ToArray();
@@ -79,28 +79,32 @@ static class CaseRunner
             grads.Select(g => g is null ? null : Record(g, includeDType: false, requiresGrad: null)).ToArray());
     }
 
-    static Tensor[] DrawAccepted(OpCase c)
+    /// <summary>
+    /// Draws the inputs in order (derived ones after the drawn ones) until <paramref name="accept"/> takes
+    /// the draw; shared by every family so that the same specs draw the same values.
+    /// </summary>
+    internal static Tensor[] DrawAccepted(string name, In[] specs, Func<Tensor[], bool>? accept)
     {
         for (int attempt = 0; attempt < MaxDraws; attempt++)
         {
-            var drawn = new Tensor[c.Inputs.Length];
+            var drawn = new Tensor[specs.Length];
             for (int i = 0; i < drawn.Length; i++)
-                if (c.Inputs[i].Derive is null)
-                    drawn[i] = c.Inputs[i].Draw(c.Inputs[i].Shape);
+                if (specs[i].Derive is null)
+                    drawn[i] = specs[i].Draw(specs[i].Shape);
             for (int i = 0; i < drawn.Length; i++)
-                if (c.Inputs[i].Derive is { } derive)
+                if (specs[i].Derive is { } derive)
                     drawn[i] = derive(drawn);
             for (int i = 0; i < drawn.Length; i++)
-                if (!drawn[i].shape.SequenceEqual(c.Inputs[i].Shape))
+                if (!drawn[i].shape.SequenceEqual(specs[i].Shape))
                     throw new InvalidOperationException(
-                        $"{c.Name}: input {i} was drawn with shape [{string.Join(",", drawn[i].shape)}], the case declares [{string.Join(",", c.Inputs[i].Shape)}].");
-            if (c.Accept is null || c.Accept(drawn))
+                        $"{name}: input {i} was drawn with shape [{string.Join(",", drawn[i].shape)}], the case declares [{string.Join(",", specs[i].Shape)}].");
+            if (accept is null || accept(drawn))
                 return drawn;
         }
-        throw new InvalidOperationException($"{c.Name}: no draw in {MaxDraws} passed the case's Accept check; widen the domain or loosen the check.");
+        throw new InvalidOperationException($"{name}: no draw in {MaxDraws} passed the case's Accept check; widen the domain or loosen the check.");
     }
 
-    static TensorRecord Record(Tensor t, bool includeDType, bool? requiresGrad)
+    internal static TensorRecord Record(Tensor t, bool includeDType, bool? requiresGrad)
     {
         t = t.detach().contiguous();
         long[] shape = t.shape;
@@ -115,7 +119,7 @@ static class CaseRunner
     }
 
     /// <summary>Shortest text that reads back to the same float32 ("R"), invariant culture.</summary>
-    static string Format(float v)
+    internal static string Format(float v)
     {
         if (!float.IsFinite(v))
             throw new InvalidOperationException($"non-finite value {v}; JSON has no spelling for it, choose another domain");

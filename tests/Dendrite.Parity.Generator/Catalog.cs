@@ -2,10 +2,14 @@ using Dendrite.Parity.Generator.Cases;
 
 namespace Dendrite.Parity.Generator;
 
+/// <summary>One file to write: its family (the folder under tests/reference), its case name, and how to make its text.</summary>
+sealed record Entry(string Family, string Name, string Description, Func<string> Generate);
+
 /// <summary>Every case, family by family. A new family is a file under Cases/ and one line here.</summary>
 static class Catalog
 {
-    public static readonly OpCase[] All = Checked(
+    /// <summary>The op cases (tests/reference/ops).</summary>
+    public static readonly OpCase[] All =
     [
         .. Elementwise.Cases,
         .. Unary.Cases,
@@ -14,16 +18,36 @@ static class Catalog
         .. Matmul.Cases,
         .. Movement.Cases,
         .. Losses.Cases,
+    ];
+
+    /// <summary>The layer cases (tests/reference/layers).</summary>
+    public static readonly LayerCase[] Layers =
+    [
+        .. Cases.Layers.Cases,
+        .. LossLayers.Cases,
+        .. Convolution.Cases,
+        .. Recurrent.Cases,
+        .. Attention.Cases,
+    ];
+
+    /// <summary>
+    /// Every file of every family. Names are unique across families: a name is a file name and, through
+    /// its hash, the seed, and the command-line filter matches names whatever their family.
+    /// </summary>
+    public static readonly Entry[] Entries = Checked(
+    [
+        .. All.Select(c => new Entry("ops", c.Name, c.Description, () => ReferenceJson.Write(CaseRunner.Run(c)))),
+        .. Layers.Select(c => new Entry("layers", c.Name, c.Description, () => LayerRunner.Run(c))),
     ]);
 
-    static OpCase[] Checked(OpCase[] cases)
+    static Entry[] Checked(Entry[] entries)
     {
-        var duplicate = cases.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = entries.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new InvalidOperationException($"two cases are named '{duplicate.Key}'; names are file names and seeds, so they must be unique");
-        var bad = cases.FirstOrDefault(c => !System.Text.RegularExpressions.Regex.IsMatch(c.Name, "^[a-z0-9_]+$"));
+        var bad = entries.FirstOrDefault(c => !System.Text.RegularExpressions.Regex.IsMatch(c.Name, "^[a-z0-9_]+$"));
         if (bad is not null)
             throw new InvalidOperationException($"case name '{bad.Name}' must be lower-case letters, digits and '_' (it is a file name)");
-        return cases;
+        return entries;
     }
 }

@@ -1,5 +1,6 @@
 // Writes libtorch reference data for Dendrite's parity tests: one JSON file per case under
-// <out>/ops/<case-name>.json. The format and the command are in tests/reference/README.md.
+// <out>/<family>/<case-name>.json, families ops, layers, optim and schedules. The formats and the
+// command are in tests/reference/README.md.
 //
 //   dotnet run --project tests/Dendrite.Parity.Generator -- [--out tests/reference] [--list] [case-name-filter]
 //
@@ -30,7 +31,7 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-OpCase[] cases = Catalog.All.Where(c => filter is null || c.Name.Contains(filter, StringComparison.Ordinal)).ToArray();
+Entry[] cases = Catalog.Entries.Where(c => filter is null || c.Name.Contains(filter, StringComparison.Ordinal)).ToArray();
 if (cases.Length == 0)
 {
     Console.Error.WriteLine($"no case name contains '{filter}'; --list shows them");
@@ -39,26 +40,28 @@ if (cases.Length == 0)
 if (list)
 {
     foreach (var c in cases)
-        Console.WriteLine($"{c.Name,-40} {c.Description}");
+        Console.WriteLine($"{c.Family,-10} {c.Name,-45} {c.Description}");
     return 0;
 }
 
 outDir ??= Path.Combine(FindRepositoryRoot() ?? Directory.GetCurrentDirectory(), "tests", "reference");
-string opsDir = Path.Combine(outDir, "ops");
-Directory.CreateDirectory(opsDir);
-
-foreach (var c in cases)
+foreach (var family in cases.GroupBy(c => c.Family))
 {
-    string json = ReferenceJson.Write(CaseRunner.Run(c));
-    File.WriteAllText(Path.Combine(opsDir, c.Name + ".json"), json);
+    string dir = Path.Combine(outDir, family.Key);
+    Directory.CreateDirectory(dir);
+    foreach (var c in family)
+        File.WriteAllText(Path.Combine(dir, c.Name + ".json"), c.Generate());
+    Console.WriteLine($"wrote {family.Count()} case(s) to {Path.GetFullPath(dir)}");
 }
-Console.WriteLine($"wrote {cases.Length} case(s) to {Path.GetFullPath(opsDir)}");
 
 if (filter is null)
 {
-    var known = Catalog.All.Select(c => c.Name + ".json").ToHashSet();
-    foreach (var stale in Directory.GetFiles(opsDir, "*.json").Where(f => !known.Contains(Path.GetFileName(f))))
-        Console.WriteLine($"warning: {stale} belongs to no case (renamed or removed?); delete it if so");
+    foreach (var family in Catalog.Entries.GroupBy(c => c.Family))
+    {
+        var known = family.Select(c => c.Name + ".json").ToHashSet();
+        foreach (var stale in Directory.GetFiles(Path.Combine(outDir, family.Key), "*.json").Where(f => !known.Contains(Path.GetFileName(f))))
+            Console.WriteLine($"warning: {stale} belongs to no case (renamed or removed?); delete it if so");
+    }
 }
 return 0;
 

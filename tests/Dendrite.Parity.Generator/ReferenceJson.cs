@@ -41,7 +41,7 @@ static class ReferenceJson
         sb.Append(items.Length > 0 ? "\n  ]" : "]").Append(last ? "\n" : ",\n");
     }
 
-    static string Tensor(TensorRecord t)
+    internal static string Tensor(TensorRecord t)
     {
         var sb = new StringBuilder("{ \"shape\": [");
         sb.Append(string.Join(", ", t.Shape)).Append(']');
@@ -53,10 +53,11 @@ static class ReferenceJson
         return sb.ToString();
     }
 
-    static string Str(string s) => JsonSerializer.Serialize(s, StringOptions);
+    internal static string Str(string s) => JsonSerializer.Serialize(s, StringOptions);
 
-    static string Value(object v) => v switch
+    internal static string Value(object? v) => v switch
     {
+        null => "null",
         bool b => b ? "true" : "false",
         string s => Str(s),
         int or long => Convert.ToInt64(v, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture),
