@@ -1,11 +1,12 @@
 using Dendrite.Parity.Generator.Cases;
+using Dendrite.Parity.Generator.Optim;
 
 namespace Dendrite.Parity.Generator;
 
 /// <summary>One file to write: its family (the folder under tests/reference), its case name, and how to make its text.</summary>
 sealed record Entry(string Family, string Name, string Description, Func<string> Generate);
 
-/// <summary>Every case, family by family. A new family is a file under Cases/ and one line here.</summary>
+/// <summary>Every case, family by family. A new family is a file under Cases/ (or Optim/) and one line here.</summary>
 static class Catalog
 {
     /// <summary>The op cases (tests/reference/ops).</summary>
@@ -38,6 +39,8 @@ static class Catalog
     [
         .. All.Select(c => new Entry("ops", c.Name, c.Description, () => ReferenceJson.Write(CaseRunner.Run(c)))),
         .. Layers.Select(c => new Entry("layers", c.Name, c.Description, () => LayerRunner.Run(c))),
+        .. Trajectories.Cases.Select(c => new Entry("optim", c.Name, c.Description, () => TrajectoryRunner.Run(c))),
+        .. Schedules.Cases.Select(c => new Entry("schedules", c.Name, c.Description, () => Schedules.Run(c))),
     ]);
 
     static Entry[] Checked(Entry[] entries)
