@@ -50,6 +50,24 @@ public static class ModuleRegistry
         Register("DropConnect", (c, children) => new DropConnect(Required(children, "layer", type: "wrapper"), Float(c, "rate")));
         Register("GaussianNoise", (c, _) => new GaussianNoise(Float(c, "standardDeviation")));
         Register("GaussianDropout", (c, _) => new GaussianDropout(Float(c, "rate")));
+        Register("Conv2d", (c, children) => new Conv2d(Int(c, "inChannels"), Int(c, "outChannels"), Pair(c, "kernel"), Pair(c, "stride"),
+            Padding.FromJson(c["padding"]), Pair(c, "dilation"), Int(c, "groups"), Bool(c, "bias"), Child(children, "activation") as ActivationLayer));
+        Register("Conv1d", (c, children) => new Conv1d(Int(c, "inChannels"), Int(c, "outChannels"), Int(c, "kernel"), Int(c, "stride"),
+            Padding.FromJson(c["padding"]), Int(c, "dilation"), Int(c, "groups"), Bool(c, "bias"), Child(children, "activation") as ActivationLayer));
+        Register("MaxPool2d", (c, _) => new MaxPool2d(Int(c, "kernel"), Int(c, "stride"), Int(c, "padding")));
+        Register("AvgPool2d", (c, _) => new AvgPool2d(Int(c, "kernel"), Int(c, "stride"), Int(c, "padding"), Bool(c, "countIncludePad")));
+        Register("TrainablePool2d", (c, _) => new TrainablePool2d(Int(c, "channels"), Int(c, "kernel"), Int(c, "stride")));
+        Register("GlobalAveragePool", (_, _) => new GlobalAveragePool());
+        Register("GlobalMaxPool", (_, _) => new GlobalMaxPool());
+        Register("ResidualBlock", (c, _) => new ResidualBlock(Int(c, "inChannels"), Int(c, "outChannels"), Int(c, "stride")));
+        Register("InceptionBlock", (c, _) =>
+        {
+            int[] s = Ints(c, "sizes");
+            return new InceptionBlock(s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+        });
+        Register("SparseConv2d", (c, children) => new SparseConv2d(Int(c, "inChannels"),
+            (c["connections"] as JsonArray ?? throw new FormatException("missing \"connections\"")).Select(row => (row as JsonArray ?? throw new FormatException("bad connection row")).Select(v => v!.GetValue<int>()).ToArray()).ToArray(),
+            Int(c, "kernel"), activation: Child(children, "activation") as ActivationLayer));
         Register("Shakeout", (c, children) => new Shakeout((Dense)Required(children, "layer", type: "wrapper"), Float(c, "tau"), Float(c, "c")));
     }
 
@@ -111,6 +129,12 @@ public static class ModuleRegistry
 
     private static float Float(JsonObject config, string name) =>
         config[name]?.GetValue<float>() ?? throw new FormatException($"missing number \"{name}\"");
+
+    private static (int, int) Pair(JsonObject config, string name)
+    {
+        int[] values = Ints(config, name);
+        return values.Length == 2 ? (values[0], values[1]) : throw new FormatException($"\"{name}\" must hold two integers");
+    }
 
     private static bool Bool(JsonObject config, string name) =>
         config[name]?.GetValue<bool>() ?? throw new FormatException($"missing boolean \"{name}\"");

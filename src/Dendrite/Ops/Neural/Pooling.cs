@@ -1,0 +1,131 @@
+using Dendrite.Autograd;
+using Dendrite.Kernels;
+using Dendrite.Tensors;
+
+namespace Dendrite.Ops;
+
+// Pooling over 2-D windows of [N, C, H, W] (each channel of each sample on its own):
+//   max:     y = max over the window (padding is −∞)      dx[argmax] += dy
+//   average: y = Σ window / count                         dx[window] += dy / count
+// where count includes zero padding when countIncludePad (PyTorch's default), else only real cells.
+
+public static partial class TensorOps
+{
+    extension(Tensor input)
+    {
+        /// <summary>Max pooling of [N, C, H, W] with a kh×kw window (stride defaults to the window, as PyTorch).</summary>
+        public Tensor MaxPool2d(int kernelHeight, int kernelWidth, int strideHeight = 0, int strideWidth = 0, int paddingHeight = 0, int paddingWidth = 0)
+        {
+            var (geometry, x) = PoolingSetup(input, "MaxPool2d", kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
+            int batch = x.Shape[0], planes = x.Shape[1];
+            Tensor output = Tensor.Uninitialized(new Shape(batch, planes, geometry.OutputHeight, geometry.OutputWidth));
+            int outputSize = planes * geometry.OutputPixels, imageSize = planes * geometry.Height * geometry.Width;
+            var argmax = new int[batch * outputSize];
+            for (int n = 0; n < batch; n++)
+                Pooling.MaxForward(geometry, x.Span.Slice(n * imageSize, imageSize), output.Span.Slice(n * outputSize, outputSize), argmax.AsSpan(n * outputSize, outputSize));
+            if (GradMode.ShouldRecord(x))
+            {
+                var node = MaxPoolNode.Rent();
+                node.Input0 = x;
+                node.ArgMax = argmax;
+                node.OutputSize = outputSize;
+                node.ImageSize = imageSize;
+                GradMode.Attach(output, node);
+            }
+            return output;
+        }
+
+        /// <summary>Average pooling of [N, C, H, W] with a kh×kw window (stride defaults to the window).</summary>
+        public Tensor AvgPool2d(int kernelHeight, int kernelWidth, int strideHeight = 0, int strideWidth = 0, int paddingHeight = 0, int paddingWidth = 0, bool countIncludePad = true)
+        {
+            var (geometry, x) = PoolingSetup(input, "AvgPool2d", kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth);
+            int batch = x.Shape[0], planes = x.Shape[1];
+            Tensor output = Tensor.Uninitialized(new Shape(batch, planes, geometry.OutputHeight, geometry.OutputWidth));
+            int outputSize = planes * geometry.OutputPixels, imageSize = planes * geometry.Height * geometry.Width;
+            for (int n = 0; n < batch; n++)
+                Pooling.AverageForward(geometry, x.Span.Slice(n * imageSize, imageSize), output.Span.Slice(n * outputSize, outputSize), countIncludePad);
+            if (GradMode.ShouldRecord(x))
+            {
+                var node = AveragePoolNode.Rent();
+                node.Input0 = x;
+                node.Geometry = geometry;
+                node.CountIncludePad = countIncludePad;
+                GradMode.Attach(output, node);
+            }
+            return output;
+        }
+
+        /// <summary>The mean of each channel over all positions: [N, C, ...] → [N, C] (global average pooling).</summary>
+        public Tensor GlobalAveragePool()
+        {
+            if (input.Rank < 3) throw new ShapeMismatchException($"GlobalAveragePool needs [N, C, spatial...]; got {input.Shape}.");
+            return input.Flatten(2).Mean(2);
+        }
+
+        /// <summary>The maximum of each channel over all positions: [N, C, ...] → [N, C] (global max pooling).</summary>
+        public Tensor GlobalMaxPool()
+        {
+            if (input.Rank < 3) throw new ShapeMismatchException($"GlobalMaxPool needs [N, C, spatial...]; got {input.Shape}.");
+            return input.Flatten(2).Max(2);
+        }
+    }
+
+    private static (ConvolutionGeometry Geometry, Tensor Contiguous) PoolingSetup(Tensor input, string name, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int paddingHeight, int paddingWidth)
+    {
+        var (_, planes, height, width) = input.Shape.Dims4(name);
+        if (kernelHeight <= 0 || kernelWidth <= 0)
+            throw new ArgumentOutOfRangeException(nameof(kernelHeight), $"{name}: the window must be at least 1x1; got {kernelHeight}x{kernelWidth}.");
+        if (paddingHeight * 2 > kernelHeight || paddingWidth * 2 > kernelWidth)
+            throw new ArgumentOutOfRangeException(nameof(paddingHeight), $"{name}: padding ({paddingHeight}, {paddingWidth}) must be at most half the window {kernelHeight}x{kernelWidth} (as in PyTorch).");
+        var geometry = new ConvolutionGeometry(planes, height, width, kernelHeight, kernelWidth,
+            strideHeight <= 0 ? kernelHeight : strideHeight, strideWidth <= 0 ? kernelWidth : strideWidth,
+            paddingHeight, paddingHeight, paddingWidth, paddingWidth);
+        CheckOutputSize(name, geometry, input.Shape);
+        return (geometry, input.Contiguous());
+    }
+
+    private sealed class MaxPoolNode : Node<MaxPoolNode>
+    {
+        public int[] ArgMax = [];
+        public int OutputSize, ImageSize;
+
+        public override string OperationName => "MaxPool2d";
+
+        public override void Backward(Tensor output)
+        {
+            Tensor x = Input0;
+            if (!Wants(x)) return;
+            Span<float> dx = x.GradientTarget(out bool accumulate);
+            if (!accumulate) dx.Clear();
+            ReadOnlySpan<float> dy = output.GradientSpan;
+            int batch = x.Shape[0];
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < OutputSize; o++)
+                    dx[n * ImageSize + ArgMax[n * OutputSize + o]] += dy[n * OutputSize + o];
+        }
+
+        protected override void ClearState() => ArgMax = [];
+    }
+
+    private sealed class AveragePoolNode : Node<AveragePoolNode>
+    {
+        public ConvolutionGeometry Geometry;
+        public bool CountIncludePad;
+
+        public override string OperationName => "AvgPool2d";
+
+        public override void Backward(Tensor output)
+        {
+            Tensor x = Input0;
+            if (!Wants(x)) return;
+            Span<float> dx = x.GradientTarget(out bool accumulate);
+            if (!accumulate) dx.Clear();
+            ReadOnlySpan<float> dy = output.GradientSpan;
+            int batch = x.Shape[0], planes = x.Shape[1];
+            int outputSize = planes * Geometry.OutputPixels, imageSize = planes * Geometry.Height * Geometry.Width;
+            for (int n = 0; n < batch; n++)
+                Pooling.AverageBackwardAdd(Geometry, dy.Slice(n * outputSize, outputSize), dx.Slice(n * imageSize, imageSize), CountIncludePad);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using Dendrite.NN;
+using Dendrite.NN.Layers;
+
+namespace Dendrite.Tests.NN;
+
+public class ConvolutionTests
+{
+    public sealed record Case(string Name, int[] Input, int[] Weight, ConvolutionOptions Options, bool Bias = true)
+    {
+        public override string ToString() => Name;
+    }
+
+    public static TheoryData<Case> Cases() => new()
+    {
+        new("plain", [2, 3, 6, 6], [4, 3, 3, 3], default),
+        new("stride2_pad1", [2, 2, 7, 7], [3, 2, 3, 3], ConvolutionOptions.Symmetric(stride: 2, padding: 1)),
+        new("pad2_5x5", [1, 1, 6, 6], [2, 1, 5, 5], ConvolutionOptions.Symmetric(padding: 2)),
+        new("dilation2", [1, 2, 8, 8], [2, 2, 3, 3], ConvolutionOptions.Symmetric(padding: 2, dilation: 2)),
+        new("depthwise", [2, 3, 5, 5], [6, 1, 3, 3], ConvolutionOptions.Symmetric(padding: 1, groups: 3)),
+        new("groups2_nobias", [1, 4, 5, 5], [4, 2, 3, 3], ConvolutionOptions.Symmetric(groups: 2), Bias: false),
+        new("rectangular", [1, 2, 6, 7], [2, 2, 2, 3], new ConvolutionOptions(2, 1, 1, 0, 0, 1)),
+        new("one_by_one", [3, 4, 3, 3], [2, 4, 1, 1], default),
+        new("many_samples", [9, 1, 4, 4], [2, 1, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2dGradientsMatchFiniteDifferences(Case c)
+    {
+        var generator = new RandomGenerator(c.Name.Length * 7 + 1);
+        var x = Tensor.Uniform(c.Input, -1f, 1f, generator);
+        var w = Tensor.Uniform(c.Weight, -0.5f, 0.5f, generator);
+        var b = Tensor.Uniform([c.Weight[0]], -0.5f, 0.5f, generator);
+        Tensor[] inputs = c.Bias ? [x, w, b] : [x, w];
+        var result = GradCheck.Run(() => x.Conv2d(w, c.Bias ? b : null, c.Options), inputs);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2dMatchesADirectLoop(Case c)
+    {
+        var generator = new RandomGenerator(5);
+        var x = Tensor.Uniform(c.Input, -1f, 1f, generator);
+        var w = Tensor.Uniform(c.Weight, -0.5f, 0.5f, generator);
+        var b = Tensor.Uniform([c.Weight[0]], -0.5f, 0.5f, generator);
+        Tensor y = x.Conv2d(w, c.Bias ? b : null, c.Options);
+        var o = c.Options;
+        int groups = Math.Max(o.Groups, 1), sh = Math.Max(o.StrideHeight, 1), sw = Math.Max(o.StrideWidth, 1), dh = Math.Max(o.DilationHeight, 1), dw = Math.Max(o.DilationWidth, 1);
+        int outChannels = c.Weight[0], groupIn = c.Weight[1], groupOut = outChannels / groups;
+        for (int n = 0; n < c.Input[0]; n++)
+            for (int oc = 0; oc < outChannels; oc++)
+                for (int oy = 0; oy < y.Shape[2]; oy++)
+                    for (int ox = 0; ox < y.Shape[3]; ox++)
+                    {
+                        double sum = c.Bias ? b[oc] : 0;
+                        for (int ic = 0; ic < groupIn; ic++)
+                            for (int i = 0; i < c.Weight[2]; i++)
+                                for (int j = 0; j < c.Weight[3]; j++)
+                                {
+                                    int iy = oy * sh - o.PadTop + i * dh, ix = ox * sw - o.PadLeft + j * dw;
+                                    if (iy < 0 || iy >= c.Input[2] || ix < 0 || ix >= c.Input[3]) continue;
+                                    sum += x[n, oc / groupOut * groupIn + ic, iy, ix] * w[oc, ic, i, j];
+                                }
+                        Assert.Equal(sum, y[n, oc, oy, ox], 1e-4);
+                    }
+    }
+
+    [Fact]
+    public void PoolingGradientsMatchFiniteDifferences()
+    {
+        var generator = new RandomGenerator(3);
+        // Distinct values so the max of each window is unique.
+        var x = Tensor.FromArray(generator.Permutation(2 * 2 * 7 * 7).Select(v => v * 0.1f).ToArray(), new Shape(2, 2, 7, 7));
+        foreach (Func<Tensor> f in new Func<Tensor>[]
+        {
+            () => x.MaxPool2d(2, 2),
+            () => x.MaxPool2d(3, 3, 2, 2, 1, 1),
+            () => x.AvgPool2d(2, 2),
+            () => x.AvgPool2d(3, 3, 2, 2, 1, 1, countIncludePad: true),
+            () => x.AvgPool2d(3, 3, 2, 2, 1, 1, countIncludePad: false),
+            () => x.GlobalAveragePool(),
+            () => x.GlobalMaxPool(),
+        })
+        {
+            var result = GradCheck.Run(f, [x], epsilon: 1e-2);
+            Assert.True(result.Passed, result.ToString());
+        }
+    }
+
+    [Fact]
+    public void PoolingComputesMaxAndMean()
+    {
+        var x = Tensor.FromArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], new Shape(1, 1, 4, 4));
+        Assert.Equal([6f, 8f, 14f, 16f], x.MaxPool2d(2, 2).ToArray());
+        Assert.Equal([3.5f, 5.5f, 11.5f, 13.5f], x.AvgPool2d(2, 2).ToArray());
+        // 3x3 windows, stride 2, padding 1: corners include padding.
+        Assert.Equal([14f / 9f, 30f / 9f, 57f / 9f, 99f / 9f], x.AvgPool2d(3, 3, 2, 2, 1, 1).ToArray());
+        Assert.Equal([14f / 4f, 30f / 6f, 57f / 6f, 99f / 9f], x.AvgPool2d(3, 3, 2, 2, 1, 1, countIncludePad: false).ToArray());
+    }
+
+    [Fact]
+    public void OutputSizeErrorsNameTheLayerTheInputAndTheFormula()
+    {
+        var layer = new Conv2d(1, 4, 5);
+        var error = Assert.Throws<ShapeMismatchException>(() => layer.Forward(Tensor.Zeros([2, 1, 3, 3])));
+        Assert.Contains("Conv2d(1->4, 5x5)", error.Message);
+        Assert.Contains("[2, 1, 3, 3]", error.Message);
+        Assert.Contains("(N − F + P)/S + 1", error.Message);
+        Assert.Contains("(3 − 5 + 0)/1 + 1", error.Message);
+        var channels = Assert.Throws<ShapeMismatchException>(() => layer.Forward(Tensor.Zeros([2, 3, 8, 8])));
+        Assert.Contains("[N, 1, H, W]", channels.Message);
+        var pool = Assert.Throws<ShapeMismatchException>(() => new MaxPool2d(4).Forward(Tensor.Zeros([1, 1, 2, 2])));
+        Assert.Contains("MaxPool2d", pool.Message);
+    }
+
+    [Fact]
+    public void SamePaddingKeepsTheSpatialSize()
+    {
+        foreach (int kernel in new[] { 1, 2, 3, 4, 5 })
+        {
+            var layer = new Conv2d(2, 3, kernel, padding: Padding.SameSize);
+            Assert.Equal(new Shape(1, 3, 7, 9), layer.Forward(Tensor.Zeros([1, 2, 7, 9])).Shape);
+        }
+        Assert.Equal(new Shape(1, 3, 4, 5), new Conv2d(2, 3, 3, stride: 2, padding: Padding.SameSize).Forward(Tensor.Zeros([1, 2, 7, 9])).Shape);
+    }
+
+    [Fact]
+    public void ConvolutionalLayersConform()
+    {
+        LayerConformance.Check(() => new Conv2d(2, 3, 3, padding: 1, activation: new Tanh()), [2, 2, 5, 5], [2, 3, 5, 5], ["weight", "bias"],
+            wrongInputShape: [2, 4, 5, 5], nameInError: "Conv2d(2->3");
+        LayerConformance.Check(() => new Conv2d(4, 4, 3, groups: 4, bias: false), [1, 4, 4, 4], [1, 4, 2, 2], ["weight"]);
+        LayerConformance.Check(() => new Conv1d(3, 2, 3, padding: 1), [2, 3, 6], [2, 2, 6], ["weight", "bias"], wrongInputShape: [2, 4, 6], nameInError: "Conv1d");
+        LayerConformance.Check(() => new MaxPool2d(2), [1, 2, 4, 4], [1, 2, 2, 2], [],
+            input: g => Tensor.FromArray(g.Permutation(32).Select(v => (float)v).ToArray(), new Shape(1, 2, 4, 4)));
+        LayerConformance.Check(() => new AvgPool2d(2), [1, 2, 4, 4], [1, 2, 2, 2], []);
+        LayerConformance.Check(() => new TrainablePool2d(2), [1, 2, 4, 4], [1, 2, 2, 2], ["weight", "bias"]);
+        LayerConformance.Check(() => new GlobalAveragePool(), [2, 3, 4, 4], [2, 3], []);
+        LayerConformance.Check(() => new ResidualBlock(2, 4, stride: 2), [2, 2, 6, 6], [2, 4, 3, 3],
+            ["conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias", "shortcut.0.weight", "shortcut.1.weight", "shortcut.1.bias"], tolerance: 3e-2);
+        LayerConformance.Check(() => new ResidualBlock(3, 3), [2, 3, 4, 4], [2, 3, 4, 4],
+            ["conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight", "bn2.weight", "bn2.bias"], tolerance: 3e-2);
+        LayerConformance.Check(() => new InceptionBlock(3, 2, 2, 3, 1, 2, 2), [1, 3, 5, 5], [1, 9, 5, 5],
+            ["branch1.weight", "branch1.bias", "branch3.0.weight", "branch3.0.bias", "branch3.1.weight", "branch3.1.bias",
+             "branch5.0.weight", "branch5.0.bias", "branch5.1.weight", "branch5.1.bias", "branchPool.1.weight", "branchPool.1.bias"], tolerance: 3e-2,
+            input: g => Tensor.FromArray(g.Permutation(75).Select(v => v * 0.03f).ToArray(), new Shape(1, 3, 5, 5)));
+        LayerConformance.Check(() => new SparseConv2d(6, SparseConv2d.LeNet5Table, 5), [1, 6, 6, 6], [1, 16, 2, 2],
+            Enumerable.Range(0, 16).SelectMany(o => new[] { $"{o}.weight", $"{o}.bias" }).ToArray());
+    }
+
+    [Fact]
+    public void LeNet5sSparseC3HasThePapersParameterCount()
+    {
+        var c3 = new SparseConv2d(6, SparseConv2d.LeNet5Table, 5);
+        Assert.Equal(1516, c3.ParameterCount().Trainable);
+    }
+
+    [Fact]
+    public void ConvolutionResultsDoNotDependOnTheThreadCount()
+    {
+        var generator = new RandomGenerator(8);
+        var x = Tensor.Uniform([16, 3, 12, 12], -1f, 1f, generator);
+        var w = Tensor.Uniform([8, 3, 3, 3], -1f, 1f, generator);
+        float[] Run(int threads)
+        {
+            int previous = Dendrite.Kernels.Gemm.MaxThreads;
+            Dendrite.Kernels.Gemm.MaxThreads = threads;
+            try
+            {
+                var wc = Tensor.Zeros(w.Shape);
+                wc.CopyFrom(w);
+                wc.RequiresGrad = true;
+                var loss = (x.Conv2d(wc, null, ConvolutionOptions.Symmetric(padding: 1)).Square()).Sum();
+                loss.Backward();
+                return [loss.Item(), .. wc.Grad!.ToArray()];
+            }
+            finally
+            {
+                Dendrite.Kernels.Gemm.MaxThreads = previous;
+            }
+        }
+        Assert.Equal(Run(1), Run(2));
+    }
+}
