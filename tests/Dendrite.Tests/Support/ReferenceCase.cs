@@ -13,6 +13,11 @@ public sealed class ReferenceCase
     public required IReadOnlyList<ReferenceTensor> Outputs { get; init; }
     public required IReadOnlyList<ReferenceTensor?> GradOutputs { get; init; }
     public required IReadOnlyList<ReferenceTensor?> Grads { get; init; }
+    public IReadOnlyDictionary<string, ReferenceTensor> Parameters { get; init; } = new Dictionary<string, ReferenceTensor>();
+    public IReadOnlyDictionary<string, ReferenceTensor> ParameterGrads { get; init; } = new Dictionary<string, ReferenceTensor>();
+    public IReadOnlyDictionary<string, ReferenceTensor> BuffersBefore { get; init; } = new Dictionary<string, ReferenceTensor>();
+    public IReadOnlyDictionary<string, ReferenceTensor> BuffersAfter { get; init; } = new Dictionary<string, ReferenceTensor>();
+    public string? Layer { get; init; }
 
     public override string ToString() => Name;
 
@@ -30,7 +35,12 @@ public sealed class ReferenceCase
         return new ReferenceCase
         {
             Name = root.GetProperty("name").GetString()!,
-            Op = root.GetProperty("op").GetString()!,
+            Op = root.TryGetProperty("op", out var op) ? op.GetString()! : "",
+            Layer = root.TryGetProperty("layer", out var layer) ? layer.GetString() : null,
+            Parameters = ReadNamed(root, "parameters"),
+            ParameterGrads = ReadNamed(root, "parameter_grads"),
+            BuffersBefore = ReadNamed(root, "buffers_before"),
+            BuffersAfter = ReadNamed(root, "buffers_after"),
             Description = root.GetProperty("description").GetString()!,
             Attributes = root.GetProperty("attributes").Clone(),
             Inputs = root.GetProperty("inputs").EnumerateArray().Select(ReferenceTensor.Parse).ToList(),
@@ -39,6 +49,11 @@ public sealed class ReferenceCase
             Grads = ReadOptional(root, "grads"),
         };
     }
+
+    private static Dictionary<string, ReferenceTensor> ReadNamed(JsonElement root, string property) =>
+        root.TryGetProperty(property, out JsonElement map) && map.ValueKind == JsonValueKind.Object
+            ? map.EnumerateObject().ToDictionary(p => p.Name, p => ReferenceTensor.Parse(p.Value))
+            : new Dictionary<string, ReferenceTensor>();
 
     private static List<ReferenceTensor?> ReadOptional(JsonElement root, string property) =>
         root.TryGetProperty(property, out JsonElement array)

@@ -171,14 +171,16 @@ public sealed class CrossEntropy : Loss
     }
 }
 
-/// <summary>Negative log-likelihood on log-probabilities [N, C] with class-index targets [N] (pair with a <c>LogSoftmax</c> output).</summary>
-public sealed class NegativeLogLikelihood(Reduction reduction = Reduction.Mean) : Loss(reduction)
+/// <summary>Negative log-likelihood on log-probabilities [N, C] with class-index targets [N] (pair with a <c>LogSoftmax</c> output), optionally class-weighted.</summary>
+public sealed class NegativeLogLikelihood(Reduction reduction = Reduction.Mean, float[]? classWeights = null) : Loss(reduction)
 {
+    private readonly float[]? _classWeights = classWeights?.ToArray();
+
     /// <inheritdoc/>
     public override string Name => "nll";
 
     /// <inheritdoc/>
-    public override Tensor Compute(Tensor prediction, Tensor target) => prediction.NllLoss(target, Reduction);
+    public override Tensor Compute(Tensor prediction, Tensor target) => prediction.NllLoss(target, Reduction, _classWeights);
 }
 
 /// <summary>

@@ -14,8 +14,12 @@ public static partial class TensorOps
 {
     extension(Tensor logProbabilities)
     {
-        /// <summary>Negative log-likelihood of integer class <paramref name="targets"/> under log-probabilities [N, C] (as <c>torch.nn.functional.nll_loss</c>).</summary>
-        public Tensor NllLoss(ReadOnlySpan<int> targets, Reduction reduction = Reduction.Mean)
+        /// <summary>
+        /// Negative log-likelihood of integer class <paramref name="targets"/> under log-probabilities [N, C]
+        /// (as <c>torch.nn.functional.nll_loss</c>): −Σ_i w[t_i]·lp[i, t_i], divided by Σ_i w[t_i] for the mean;
+        /// the class weights w are all 1 unless given.
+        /// </summary>
+        public Tensor NllLoss(ReadOnlySpan<int> targets, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> classWeights = default)
         {
             var (samples, classes) = logProbabilities.Shape.Dims2("NllLoss");
             if (targets.Length != samples)
@@ -28,12 +32,18 @@ public static partial class TensorOps
                 index[i] = targets[i];
             }
             Tensor picked = logProbabilities.Gather(1, Tensor.Wrap(index, new Shape(samples, 1))).Reshape(samples);
-            return Reduce(-picked, reduction);
+            if (classWeights.IsEmpty) return Reduce(-picked, reduction);
+            if (classWeights.Length != classes)
+                throw new ShapeMismatchException($"NllLoss: {classWeights.Length} class weights for log-probabilities {logProbabilities.Shape} with {classes} classes.");
+            var perSample = new float[samples];
+            for (int i = 0; i < samples; i++) perSample[i] = classWeights[targets[i]];
+            Tensor weighted = -picked * Tensor.Wrap(perSample, new Shape(samples));
+            return reduction == Reduction.Mean ? weighted.Sum() * (1f / perSample.Sum()) : Reduce(weighted, reduction);
         }
 
         /// <summary>Negative log-likelihood with targets as a tensor of class indices.</summary>
-        public Tensor NllLoss(Tensor targets, Reduction reduction = Reduction.Mean) =>
-            logProbabilities.NllLoss(ClassIndices(targets, "NllLoss"), reduction);
+        public Tensor NllLoss(Tensor targets, Reduction reduction = Reduction.Mean, ReadOnlySpan<float> classWeights = default) =>
+            logProbabilities.NllLoss(ClassIndices(targets, "NllLoss"), reduction, classWeights);
     }
 
     extension(Tensor logits)

@@ -55,6 +55,20 @@ public static partial class TensorOps
             return output;
         }
 
+        /// <summary>Max pooling of sequences [N, C, L] with a window of <paramref name="kernelSize"/> (stride defaults to the window).</summary>
+        public Tensor MaxPool1d(int kernelSize, int stride = 0, int padding = 0)
+        {
+            input.Shape.Dims3("MaxPool1d");
+            return input.Unsqueeze(2).MaxPool2d(1, kernelSize, 1, stride, 0, padding).Squeeze(2);
+        }
+
+        /// <summary>Average pooling of sequences [N, C, L].</summary>
+        public Tensor AvgPool1d(int kernelSize, int stride = 0, int padding = 0, bool countIncludePad = true)
+        {
+            input.Shape.Dims3("AvgPool1d");
+            return input.Unsqueeze(2).AvgPool2d(1, kernelSize, 1, stride, 0, padding, countIncludePad).Squeeze(2);
+        }
+
         /// <summary>The mean of each channel over all positions: [N, C, ...] → [N, C] (global average pooling).</summary>
         public Tensor GlobalAveragePool()
         {
