@@ -247,11 +247,6 @@ public static partial class Gemm
         /// <summary>Multiply-adds in the product (m·n·k).</summary>
         public long MultiplyAdds => (long)M * N * K;
 
-        /// <summary>The same product on rows [row, row + rows) of op(A) and C.</summary>
-        public Product Rows(int row, int rows) => new(rows, N, K,
-            TransposeA ? A + row : A + (long)row * Lda, Lda, TransposeA,
-            B, Ldb, TransposeB, C + (long)row * Ldc, Ldc, Accumulate);
-
         /// <summary>Product number <paramref name="index"/> of a batch.</summary>
         public Product Offset(long index, long strideA, long strideB, long strideC) => new(M, N, K,
             A + index * strideA, Lda, TransposeA, B + index * strideB, Ldb, TransposeB,

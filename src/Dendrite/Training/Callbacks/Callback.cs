@@ -3,7 +3,7 @@ namespace Dendrite.Training.Callbacks;
 /// <summary>
 /// Something that watches or steers training from outside the loop (Keras' callbacks): early
 /// stopping, checkpoints, schedules, progress bars, loggers, diagnostics. Every hook does nothing
-/// by default; override the ones you need. <paramref name="logs"/> hold the values so far under
+/// by default; override the ones you need. The <c>logs</c> hold the values so far under
 /// their history keys (<c>loss</c>, <c>accuracy</c>, <c>val_loss</c>, <c>lr</c>, ...).
 /// </summary>
 public abstract class Callback
