@@ -108,6 +108,9 @@ public abstract class FirstOrderOptimizer : Optimizer
     /// <summary>The names of the buffers this optimiser keeps per parameter (checked when a state is loaded).</summary>
     protected abstract IReadOnlyList<string> BufferNames { get; }
 
+    /// <summary>The names of the scalars this optimiser keeps per parameter (none by default).</summary>
+    protected virtual IReadOnlyList<string> ScalarNames => [];
+
     /// <inheritdoc/>
     public override float Step(Func<Tensor> closure)
     {
@@ -216,6 +219,8 @@ public abstract class FirstOrderOptimizer : Optimizer
             metadata[$"state.{i}.step"] = OptimizerState.Format(state.Step);
             foreach (var (name, buffer) in state.Buffers)
                 tensors[$"state.{i}.{name}"] = Tensor.FromArray(buffer, state.Parameter.Shape);
+            foreach (var (name, value) in state.Scalars)
+                metadata[$"state.{i}.{name}"] = OptimizerState.Format(value);
         }
         if (GradientNoise is not null)
         {
@@ -228,7 +233,7 @@ public abstract class FirstOrderOptimizer : Optimizer
     protected override void ReadState(OptimizerState state)
     {
         // Check everything before changing anything, so a bad state leaves the optimiser as it was.
-        var restored = new List<(int Index, long Step, List<(string, float[])> Buffers)>();
+        var restored = new List<(int Index, long Step, List<(string, float[])> Buffers, List<(string, double)> Scalars)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < _states.Count; i++)
         {
@@ -247,7 +252,13 @@ public abstract class FirstOrderOptimizer : Optimizer
                 buffers.Add((name, tensor.ToArray()));
                 seen.Add(key);
             }
-            restored.Add((i, step, buffers));
+            var scalars = new List<(string, double)>();
+            foreach (string name in ScalarNames)
+            {
+                string key = $"state.{i}.{name}";
+                if (state.Metadata.ContainsKey(key)) scalars.Add((name, state.RequireDouble(Name, key)));
+            }
+            restored.Add((i, step, buffers, scalars));
         }
         foreach (string key in state.Tensors.Keys)
         {
@@ -266,10 +277,11 @@ public abstract class FirstOrderOptimizer : Optimizer
         }
 
         foreach (ParameterState s in _states) s.Clear();
-        foreach (var (index, step, buffers) in restored)
+        foreach (var (index, step, buffers, scalars) in restored)
         {
             _states[index].Step = step;
             foreach (var (name, values) in buffers) _states[index].Restore(name, values);
+            foreach (var (name, value) in scalars) _states[index].SetScalar(name, value);
         }
         if (rng is RandomGeneratorState r) GradientNoise!.Generator.SetState(r);
     }

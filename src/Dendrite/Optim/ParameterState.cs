@@ -4,12 +4,14 @@ namespace Dendrite.Optim;
 
 /// <summary>
 /// What an optimiser remembers about one parameter between steps: named buffers with one value
-/// per element (Adam's <c>exp_avg</c>, SGD's <c>momentum_buffer</c>, ...) and the number of steps
-/// taken. Buffers are allocated once, on first use, and reused by every later step.
+/// per element (Adam's <c>exp_avg</c>, SGD's <c>momentum_buffer</c>, ...), named scalars (NAdam's
+/// <c>mu_product</c>) and the number of steps taken. Buffers are allocated once, on first use, and
+/// reused by every later step.
 /// </summary>
 public sealed class ParameterState
 {
     private readonly List<KeyValuePair<string, float[]>> _buffers = new(3);
+    private readonly List<KeyValuePair<string, double>> _scalars = [];
 
     internal ParameterState(Parameter parameter) => Parameter = parameter;
 
@@ -59,6 +61,31 @@ public sealed class ParameterState
     /// <summary>The buffer named <paramref name="name"/>, created filled with <paramref name="initialValue"/> on first use.</summary>
     public float[] Buffer(string name, float initialValue = 0f) => Buffer(name, out _, initialValue);
 
+    /// <summary>The scalars by name, in creation order.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Scalars => _scalars;
+
+    /// <summary>The scalar named <paramref name="name"/>, or <paramref name="initialValue"/> before it is first set.</summary>
+    public double Scalar(string name, double initialValue = 0)
+    {
+        for (int i = 0; i < _scalars.Count; i++)
+            if (ReferenceEquals(_scalars[i].Key, name) || _scalars[i].Key == name) return _scalars[i].Value;
+        return initialValue;
+    }
+
+    /// <summary>Sets the scalar named <paramref name="name"/>.</summary>
+    public void SetScalar(string name, double value)
+    {
+        for (int i = 0; i < _scalars.Count; i++)
+        {
+            if (ReferenceEquals(_scalars[i].Key, name) || _scalars[i].Key == name)
+            {
+                _scalars[i] = new(name, value);
+                return;
+            }
+        }
+        _scalars.Add(new(name, value));
+    }
+
     /// <summary>Adds a buffer read from a checkpoint.</summary>
     internal void Restore(string name, float[] values)
     {
@@ -76,6 +103,7 @@ public sealed class ParameterState
     internal void Clear()
     {
         _buffers.Clear();
+        _scalars.Clear();
         Step = 0;
     }
 }

@@ -22,7 +22,10 @@ public sealed class CosineAnnealingWarmRestarts : LearningRateSchedule
         T0 = ScheduleChecks.Positive(nameof(CosineAnnealingWarmRestarts), nameof(t0), t0);
         TMult = ScheduleChecks.Positive(nameof(CosineAnnealingWarmRestarts), nameof(tMult), tMult);
         EtaMin = ScheduleChecks.NonNegative(nameof(CosineAnnealingWarmRestarts), nameof(etaMin), etaMin);
+        _etaMin = ScheduleChecks.Exact(etaMin);
     }
+
+    private readonly double _etaMin;
 
     /// <summary>T_0.</summary>
     public long T0 { get; }
@@ -52,6 +55,6 @@ public sealed class CosineAnnealingWarmRestarts : LearningRateSchedule
     public override float LearningRate(long step)
     {
         var (tCur, tI) = Position(step);
-        return (float)(EtaMin + (InitialLearningRate - (double)EtaMin) * (1.0 + Math.Cos(Math.PI * tCur / tI)) / 2.0);
+        return (float)(_etaMin + (Initial - _etaMin) * (1.0 + Math.Cos(Math.PI * tCur / tI)) / 2.0);
     }
 }

@@ -13,7 +13,10 @@ public sealed class ExponentialDecay : LearningRateSchedule
     public ExponentialDecay(float initialLearningRate, float gamma) : base(initialLearningRate)
     {
         Gamma = ScheduleChecks.Fraction(nameof(ExponentialDecay), nameof(gamma), gamma, excludeOne: false);
+        _gamma = ScheduleChecks.Exact(gamma);
     }
+
+    private readonly double _gamma;
 
     /// <summary>The factor γ per step.</summary>
     public float Gamma { get; }
@@ -22,6 +25,6 @@ public sealed class ExponentialDecay : LearningRateSchedule
     public override float LearningRate(long step)
     {
         CheckStep(step);
-        return (float)(InitialLearningRate * Math.Pow(Gamma, step));
+        return (float)(Initial * Math.Pow(_gamma, step));
     }
 }

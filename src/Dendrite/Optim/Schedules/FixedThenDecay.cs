@@ -38,7 +38,10 @@ public sealed class FixedThenDecay : LearningRateSchedule
                 $"FixedThenDecay: finalLearningRate ({ScheduleChecks.F(finalLearningRate)}) must not exceed initialLearningRate ({ScheduleChecks.F(initialLearningRate)}); use LinearWarmup to increase a rate.");
         if (!Enum.IsDefined(shape)) throw new ArgumentOutOfRangeException(nameof(shape), shape, $"FixedThenDecay: unknown decay shape {shape}.");
         Shape = shape;
+        _final = ScheduleChecks.Exact(finalLearningRate);
     }
+
+    private readonly double _final;
 
     /// <summary>k.</summary>
     public long FixedSteps { get; }
@@ -61,8 +64,8 @@ public sealed class FixedThenDecay : LearningRateSchedule
         if (Shape == DecayShape.Linear)
         {
             if (since >= DecaySteps) return FinalLearningRate;
-            return (float)(InitialLearningRate + (FinalLearningRate - (double)InitialLearningRate) * since / DecaySteps);
+            return (float)(Initial + (_final - Initial) * since / DecaySteps);
         }
-        return (float)Math.Max(FinalLearningRate, InitialLearningRate / (1.0 + since / DecaySteps));
+        return (float)Math.Max(_final, Initial / (1.0 + since / DecaySteps));
     }
 }

@@ -15,7 +15,10 @@ public sealed class InverseTimeDecay : LearningRateSchedule
         Decay = ScheduleChecks.NonNegative(nameof(InverseTimeDecay), nameof(decay), decay);
         DecaySteps = ScheduleChecks.Positive(nameof(InverseTimeDecay), nameof(decaySteps), decaySteps);
         Staircase = staircase;
+        _decay = ScheduleChecks.Exact(decay);
     }
+
+    private readonly double _decay;
 
     /// <summary>The decay rate.</summary>
     public float Decay { get; }
@@ -31,6 +34,6 @@ public sealed class InverseTimeDecay : LearningRateSchedule
     {
         CheckStep(step);
         double units = Staircase ? step / DecaySteps : step / (double)DecaySteps;
-        return (float)(InitialLearningRate / (1.0 + Decay * units));
+        return (float)(Initial / (1.0 + _decay * units));
     }
 }

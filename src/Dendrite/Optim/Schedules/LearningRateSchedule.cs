@@ -38,7 +38,11 @@ public abstract class LearningRateSchedule : ILearningRateSchedule
     protected LearningRateSchedule(float initialLearningRate)
     {
         InitialLearningRate = ScheduleChecks.NonNegative(GetType().Name, nameof(initialLearningRate), initialLearningRate);
+        Initial = ScheduleChecks.Exact(initialLearningRate);
     }
+
+    /// <summary>The initial rate as the double it was written as (see the schedules' arithmetic, done in double as PyTorch's).</summary>
+    protected double Initial { get; }
 
     /// <inheritdoc/>
     public float InitialLearningRate { get; }
@@ -127,4 +131,11 @@ internal static class ScheduleChecks
     }
 
     public static string F(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The decimal a float argument was most likely written as, as a double: 0.998f is
+    /// 0.99800002574..., whose 1000th power is 2.6e-5 away (relative) from 0.998^1000. Parsing the
+    /// float's shortest round-trip text gives 0.998 exactly as PyTorch's Python floats hold it.
+    /// </summary>
+    public static double Exact(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

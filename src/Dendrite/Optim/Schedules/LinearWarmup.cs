@@ -22,7 +22,11 @@ public sealed class LinearWarmup : LearningRateSchedule
         Inner = inner;
         WarmupSteps = ScheduleChecks.Positive(nameof(LinearWarmup), nameof(warmupSteps), warmupSteps);
         StartFactor = ScheduleChecks.Fraction(nameof(LinearWarmup), nameof(startFactor), startFactor, excludeOne: false);
+        _startFactor = ScheduleChecks.Exact(startFactor);
+        _innerStart = ScheduleChecks.Exact(inner.LearningRate(0));
     }
+
+    private readonly double _startFactor, _innerStart;
 
     /// <summary>The schedule after the warm-up.</summary>
     public LearningRateSchedule Inner { get; }
@@ -38,7 +42,7 @@ public sealed class LinearWarmup : LearningRateSchedule
     {
         CheckStep(step);
         if (step >= WarmupSteps) return Inner.LearningRate(step - WarmupSteps);
-        double factor = StartFactor + (1.0 - StartFactor) * step / WarmupSteps;
-        return (float)(Inner.LearningRate(0) * factor);
+        double factor = _startFactor + (1.0 - _startFactor) * step / WarmupSteps;
+        return (float)(_innerStart * factor);
     }
 }

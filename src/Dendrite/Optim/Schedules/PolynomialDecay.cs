@@ -17,7 +17,11 @@ public sealed class PolynomialDecay : LearningRateSchedule
         TotalSteps = ScheduleChecks.Positive(nameof(PolynomialDecay), nameof(totalSteps), totalSteps);
         Power = ScheduleChecks.Positive(nameof(PolynomialDecay), nameof(power), power);
         EndLearningRate = ScheduleChecks.NonNegative(nameof(PolynomialDecay), nameof(endLearningRate), endLearningRate);
+        _power = ScheduleChecks.Exact(power);
+        _end = ScheduleChecks.Exact(endLearningRate);
     }
+
+    private readonly double _power, _end;
 
     /// <summary>T.</summary>
     public long TotalSteps { get; }
@@ -33,6 +37,6 @@ public sealed class PolynomialDecay : LearningRateSchedule
     {
         CheckStep(step);
         double remaining = 1.0 - Math.Min(step, TotalSteps) / (double)TotalSteps;
-        return (float)((InitialLearningRate - (double)EndLearningRate) * Math.Pow(remaining, Power) + EndLearningRate);
+        return (float)((Initial - _end) * Math.Pow(remaining, _power) + _end);
     }
 }

@@ -15,7 +15,10 @@ public sealed class StepDecay : LearningRateSchedule
     {
         StepSize = ScheduleChecks.Positive(nameof(StepDecay), nameof(stepSize), stepSize);
         Gamma = ScheduleChecks.Fraction(nameof(StepDecay), nameof(gamma), gamma, excludeOne: false);
+        _gamma = ScheduleChecks.Exact(gamma);
     }
+
+    private readonly double _gamma;
 
     /// <summary>Steps between decays.</summary>
     public long StepSize { get; }
@@ -27,6 +30,6 @@ public sealed class StepDecay : LearningRateSchedule
     public override float LearningRate(long step)
     {
         CheckStep(step);
-        return (float)(InitialLearningRate * Math.Pow(Gamma, step / StepSize));
+        return (float)(Initial * Math.Pow(_gamma, step / StepSize));
     }
 }
