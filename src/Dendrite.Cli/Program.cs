@@ -1,0 +1,3 @@
+using Dendrite.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);
