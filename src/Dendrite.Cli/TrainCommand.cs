@@ -98,6 +98,8 @@ internal static class TrainCommand
         RandomGenerator.SetDefaultSeed(settings.Seed);
         var generator = new RandomGenerator(settings.Seed);
 
+        if (Factories.IsImageModel(settings.Model) && !settings.Data.Trim().ToLowerInvariant().StartsWith("fashion", StringComparison.Ordinal))
+            throw new ArgumentException($"--model {settings.Model} takes 28x28 single-channel images; use it with --data fashion-mnist.");
         PreparedData data = DataSources.Load(settings.Data, settings.Seed, Factories.IsImageModel(settings.Model), settings.FashionMnistDirectory, settings.LabelColumn, settings.Regression);
         output.WriteLine($"data: {data.Name}: {data.Train.Count} training, {data.Validation.Count} validation, {data.Test.Count} test samples; " +
             (data.IsClassification ? $"{data.Outputs} classes" : $"{data.Outputs} target(s)"));
@@ -115,7 +117,8 @@ internal static class TrainCommand
         var trainer = new Trainer(model, optimizer, loss, metrics);
 
         Directory.CreateDirectory(settings.Out);
-        var callbacks = new List<Callback> { new TerminateOnNaN(), new ProgressBar(), new HistoryLogger(Path.Combine(settings.Out, "history.csv")) };
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var callbacks = new List<Callback> { new TerminateOnNaN(), new ProgressBar(output, terminal), new HistoryLogger(Path.Combine(settings.Out, "history.csv")) };
         if (settings.EarlyStopping is int patience) callbacks.Add(new EarlyStopping("val_loss", patience));
         int batchSize = settings.BatchSize == 0 || Factories.IsFullBatch(settings.Optimizer) ? DataLoader.FullBatch : settings.BatchSize;
         output.WriteLine($"training: {optimizer.Name} lr {learningRate.ToString("G4", CultureInfo.InvariantCulture)}, batch {(batchSize == DataLoader.FullBatch ? "full" : batchSize.ToString(CultureInfo.InvariantCulture))}, {settings.Epochs} epochs");
