@@ -8,6 +8,7 @@ using Dendrite.IO;
 using Dendrite.NN;
 using Dendrite.NN.Losses;
 using Dendrite.NN.Regularizers;
+using Dendrite.Optim.Schedules;
 using Dendrite.Plots;
 using Dendrite.Tensors;
 using Dendrite.Training;
@@ -36,6 +37,9 @@ internal sealed record TrainSettings
     public string? LabelColumn { get; init; }
     public bool Regression { get; init; }
     public string? FashionMnistDirectory { get; init; }
+    public string Schedule { get; init; } = "none";
+    public float LearningRateDecay { get; init; } = 0.95f;
+    public bool Augment { get; init; }
 }
 
 /// <summary><c>dendrite train</c>: trains a model on a data set, shows progress, evaluates on the test split, and writes the model, history and curves.</summary>
@@ -60,10 +64,13 @@ internal static class TrainCommand
         var label = new Option<string?>("--label") { Description = "CSV data: the name of the label column (default: the last column)." };
         var regression = new Option<bool>("--regression") { Description = "CSV data: the label is a number to predict, not a class." };
         var fashionDirectory = new Option<string?>("--fashion-mnist-dir") { Description = $"Where the Fashion-MNIST IDX files are (default {Datasets.FashionMnistDirectory})." };
+        var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, cosine (annealed to 0 over the run, per batch), exponential (×--lr-decay per epoch), plateau (halve when the validation loss stalls for 2 epochs).", DefaultValueFactory = _ => "none" };
+        var augment = new Option<bool>("--augment") { Description = "Augment training images: shifts of up to 2 pixels, rotations of up to 10°, random erasing, and horizontal flips for Fashion-MNIST (not for digits)." };
+        var decay = new Option<float>("--lr-decay") { Description = "Factor per epoch for --schedule exponential (the seeds' 0.998 is gentle; 0.95 halves the rate in 14 epochs).", DefaultValueFactory = _ => 0.95f };
 
         var command = new Command("train", "Train a network, show its progress, evaluate it on the test split, and save it.")
         {
-            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory,
+            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory, schedule, decay, augment,
         };
         command.SetAction(result => CommandLine.Guard(error, () => Run(new TrainSettings
         {
@@ -84,6 +91,9 @@ internal static class TrainCommand
             LabelColumn = result.GetValue(label),
             Regression = result.GetValue(regression),
             FashionMnistDirectory = result.GetValue(fashionDirectory),
+            Schedule = result.GetValue(schedule)!,
+            LearningRateDecay = result.GetValue(decay),
+            Augment = result.GetValue(augment),
         }, output)));
         return command;
     }
@@ -121,8 +131,36 @@ internal static class TrainCommand
         var callbacks = new List<Callback> { new TerminateOnNaN(), new ProgressBar(output, terminal), new HistoryLogger(Path.Combine(settings.Out, "history.csv")) };
         if (settings.EarlyStopping is int patience) callbacks.Add(new EarlyStopping("val_loss", patience));
         int batchSize = settings.BatchSize == 0 || Factories.IsFullBatch(settings.Optimizer) ? DataLoader.FullBatch : settings.BatchSize;
+        int batchesPerEpoch = batchSize >= data.Train.Count ? 1 : (data.Train.Count + batchSize - 1) / batchSize;
+        switch (settings.Schedule.Trim().ToLowerInvariant())
+        {
+            case "none": break;
+            case "cosine":
+                callbacks.Add(new LearningRateScheduler(new CosineAnnealingWarmRestarts(learningRate, Math.Max(1, (long)settings.Epochs * batchesPerEpoch)), perBatch: true));
+                break;
+            case "exponential":
+                callbacks.Add(new LearningRateScheduler(new ExponentialDecay(learningRate, settings.LearningRateDecay)));
+                break;
+            case "plateau":
+                callbacks.Add(new ReduceLearningRateOnPlateau(new ReduceOnPlateau(learningRate, factor: 0.5f, patience: 2)));
+                break;
+            default:
+                throw new ArgumentException($"--schedule: '{settings.Schedule}' is not a schedule. Known: none, cosine, exponential, plateau.");
+        }
         output.WriteLine($"training: {optimizer.Name} lr {learningRate.ToString("G4", CultureInfo.InvariantCulture)}, batch {(batchSize == DataLoader.FullBatch ? "full" : batchSize.ToString(CultureInfo.InvariantCulture))}, {settings.Epochs} epochs");
-        History history = trainer.Fit(data.Train, settings.Epochs, batchSize, data.Validation, callbacks: callbacks, seed: settings.Seed);
+        Func<Batch, Batch>? augmentation = null;
+        if (settings.Augment)
+        {
+            bool mirrorable = data.Name.StartsWith("fashion", StringComparison.Ordinal);
+            augmentation = new ImageAugmentation(settings.Seed + 1)
+            {
+                MaxShift = 2,
+                MaxRotationDegrees = 10f,
+                EraseProbability = 0.25f,
+                HorizontalFlipProbability = mirrorable ? 0.5f : 0f,
+            }.Apply;
+        }
+        History history = trainer.Fit(data.Train, settings.Epochs, batchSize, data.Validation, callbacks: callbacks, seed: settings.Seed, augment: augmentation);
 
         var results = trainer.Evaluate(data.Test);
         SaveRun(settings, data, model, history, output);

@@ -59,8 +59,10 @@ public sealed class Trainer
     /// <param name="shuffle">Whether each epoch visits the samples in a new random order.</param>
     /// <param name="dropLast">Whether to skip a last, smaller batch.</param>
     /// <param name="resumeFrom">A checkpoint written by <see cref="Checkpoint.Save"/> (e.g. through <see cref="ModelCheckpoint"/>) to continue from.</param>
+    /// <param name="augment">Applied to every training batch (e.g. <see cref="ImageAugmentation.Apply"/>); never to validation data.</param>
     public History Fit(Dataset train, int epochs, int batchSize = 32, Dataset? validation = null, double validationSplit = 0,
-        IEnumerable<Callback>? callbacks = null, long seed = 0, bool shuffle = true, bool dropLast = false, string? resumeFrom = null)
+        IEnumerable<Callback>? callbacks = null, long seed = 0, bool shuffle = true, bool dropLast = false, string? resumeFrom = null,
+        Func<Batch, Batch>? augment = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Fit: epochs must be non-negative; got {epochs}.");
@@ -74,7 +76,7 @@ public sealed class Trainer
         int startEpoch = 0;
         if (resumeFrom is not null) startEpoch = Checkpoint.Restore(resumeFrom, this, history, callbackList);
 
-        var loader = new DataLoader(train, Math.Min(batchSize, train.Count), shuffle, dropLast, ShuffleGenerator);
+        var loader = new DataLoader(train, Math.Min(batchSize, train.Count), shuffle, dropLast, ShuffleGenerator, transform: augment);
         var context = new TrainingContext(this, epochs, loader.BatchesPerEpoch, loader.SamplesPerEpoch, history, callbackList);
 
         foreach (var callback in callbackList) callback.OnTrainBegin(context);
