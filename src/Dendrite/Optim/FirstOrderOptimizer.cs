@@ -133,9 +133,12 @@ public abstract class FirstOrderOptimizer : Optimizer
         }
         float noiseDeviation = GradientNoise?.StandardDeviation(StepCount) ?? 0f;
 
+        // Indexed loops: foreach over the IReadOnlyList interfaces would allocate an enumerator per step.
         int index = 0;
-        foreach (ParameterGroup group in ParameterGroups)
+        IReadOnlyList<ParameterGroup> groups = ParameterGroups;
+        for (int g = 0; g < groups.Count; g++)
         {
+            ParameterGroup group = groups[g];
             float groupRate = GroupLearningRate(group);
             float weightDecay = group.WeightDecay ?? _weightDecay;
             IReadOnlyList<Parameter> parameters = group.Parameters;
@@ -188,8 +191,10 @@ public abstract class FirstOrderOptimizer : Optimizer
     private float GlobalGradientNorm()
     {
         double sumOfSquares = 0;
-        foreach (Parameter p in Parameters)
+        IReadOnlyList<Parameter> parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
+            Parameter p = parameters[i];
             if (!p.RequiresGrad || p.Grad is not Tensor grad) continue;
             ReadOnlySpan<float> gradient = grad.Data;
             if (_clipValue is float c)

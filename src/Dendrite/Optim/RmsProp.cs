@@ -10,8 +10,9 @@ namespace Dendrite.Optim;
 /// recent gradients.
 /// </summary>
 /// <remarks>
-/// <para>v ← ρ·v + (1 − ρ)·g². Centred: m ← m + (1 − ρ)·(g − m) and d = √(v − m²) + ε; otherwise
-/// d = √v + ε.</para>
+/// <para>v ← ρ·v + (1 − ρ)·g². Centred: m ← m + (1 − ρ)·(g − m) and d = √max(v − m², 0) + ε; otherwise
+/// d = √v + ε. (v ≥ m² in exact arithmetic; when the gradient hardly varies, rounding can make
+/// v − m² slightly negative, where PyTorch's square root gives NaN; the clamp keeps it at 0.)</para>
 /// <para>Without momentum: w ← w − α·g/d. With momentum μ: b ← μ·b + g/d; w ← w − α·b.</para>
 /// <para>ρ is PyTorch's <c>alpha</c> (default 0.99; Keras and Hinton's lecture use 0.9). State per
 /// parameter: <c>square_avg</c> (v), <c>grad_avg</c> (m, centred only), <c>momentum_buffer</c> (b,
@@ -114,7 +115,7 @@ public sealed class RmsProp : FirstOrderOptimizer
                     var mi = Vector256.LoadUnsafe(ref mRef, (nuint)i);
                     mi = Denormals.Flush(mi + vKeep * (gi - mi));
                     mi.StoreUnsafe(ref mRef, (nuint)i);
-                    d = Vector256.Sqrt(vi - mi * mi) + vEps;
+                    d = Vector256.Sqrt(Vector256.Max(vi - mi * mi, Vector256<float>.Zero)) + vEps;
                 }
                 else
                 {
@@ -143,7 +144,7 @@ public sealed class RmsProp : FirstOrderOptimizer
             {
                 float mi = Denormals.Flush(m[i] + keep * (gi - m[i]));
                 m[i] = mi;
-                d = MathF.Sqrt(vi - mi * mi) + epsilon;
+                d = MathF.Sqrt(MathF.Max(vi - mi * mi, 0f)) + epsilon;
             }
             else
             {
