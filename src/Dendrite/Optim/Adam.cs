@@ -122,7 +122,7 @@ public class Adam : FirstOrderOptimizer
                 var vHat = vi;
                 if (amsgrad)
                 {
-                    vHat = Vector256.Max(Vector256.LoadUnsafe(ref xRef, (nuint)i), vi);
+                    vHat = Vector256.MaxNative(Vector256.LoadUnsafe(ref xRef, (nuint)i), vi);
                     vHat.StoreUnsafe(ref xRef, (nuint)i);
                 }
                 var denominator = Vector256.Sqrt(vHat) / vCorrection + vEps;

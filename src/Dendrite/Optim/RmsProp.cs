@@ -115,7 +115,7 @@ public sealed class RmsProp : FirstOrderOptimizer
                     var mi = Vector256.LoadUnsafe(ref mRef, (nuint)i);
                     mi = Denormals.Flush(mi + vKeep * (gi - mi));
                     mi.StoreUnsafe(ref mRef, (nuint)i);
-                    d = Vector256.Sqrt(Vector256.Max(vi - mi * mi, Vector256<float>.Zero)) + vEps;
+                    d = Vector256.Sqrt(Vector256.MaxNative(vi - mi * mi, Vector256<float>.Zero)) + vEps;
                 }
                 else
                 {
