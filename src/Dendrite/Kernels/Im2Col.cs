@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Dendrite.Kernels;
 
 /// <summary>
@@ -40,81 +42,140 @@ public static class Im2Col
     public static void Unfold(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> columns)
     {
         Check(g, image.Length, columns.Length);
-        int outHeight = g.OutputHeight, outWidth = g.OutputWidth, pixels = outHeight * outWidth;
-        int row = 0;
-        for (int c = 0; c < g.Channels; c++)
+        Unfold(g, image, columns, g.OutputPixels, 0);
+    }
+
+    /// <summary>
+    /// Unfolds into columns [<paramref name="columnOffset"/>, +H'·W') of a wider matrix whose rows are
+    /// <paramref name="rowStride"/> long, so that several images side by side form one [C·kh·kw, n·H'·W']
+    /// matrix and one GEMM serves them all.
+    /// </summary>
+    public static unsafe void Unfold(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> columns, int rowStride, int columnOffset)
+    {
+        CheckWide(g, image.Length, columns.Length, rowStride, columnOffset);
+        int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+        int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
+        bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
+        // Reading from a zero-padded copy removes every boundary test from the inner loops; the copy
+        // costs one pass over the image, the loops it saves run kh·kw times over it.
+        float[]? scratch = padded ? ArrayPool<float>.Shared.Rent(g.Channels * paddedHeight * paddedWidth) : null;
+        try
         {
-            ReadOnlySpan<float> plane = image.Slice(c * g.Height * g.Width, g.Height * g.Width);
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++, row++)
+            fixed (float* imagePointer = image)
+            fixed (float* scratchPointer = scratch)
+            fixed (float* columnPointer = columns)
+            {
+                float* source = imagePointer;
+                if (padded)
                 {
-                    Span<float> destination = columns.Slice(row * pixels, pixels);
-                    int xOffset = j * g.DilationWidth - g.PadLeft;
-                    // Output columns x whose input column x·sw + xOffset lies inside [0, W).
-                    int xStart = xOffset >= 0 ? 0 : (-xOffset + g.StrideWidth - 1) / g.StrideWidth;
-                    int xEnd = Math.Min(outWidth, g.Width - xOffset <= 0 ? 0 : (g.Width - xOffset - 1) / g.StrideWidth + 1);
-                    for (int y = 0; y < outHeight; y++)
-                    {
-                        Span<float> line = destination.Slice(y * outWidth, outWidth);
-                        int iy = y * g.StrideHeight - g.PadTop + i * g.DilationHeight;
-                        if ((uint)iy >= (uint)g.Height || xStart >= xEnd)
-                        {
-                            line.Clear();
-                            continue;
-                        }
-                        line[..xStart].Clear();
-                        line[xEnd..].Clear();
-                        ReadOnlySpan<float> source = plane.Slice(iy * g.Width, g.Width);
-                        if (g.StrideWidth == 1)
-                        {
-                            source.Slice(xStart + xOffset, xEnd - xStart).CopyTo(line[xStart..xEnd]);
-                        }
-                        else
-                        {
-                            for (int x = xStart, ix = xStart * g.StrideWidth + xOffset; x < xEnd; x++, ix += g.StrideWidth)
-                                line[x] = source[ix];
-                        }
-                    }
+                    source = scratchPointer;
+                    new Span<float>(source, g.Channels * paddedHeight * paddedWidth).Clear();
+                    for (int c = 0; c < g.Channels; c++)
+                        for (int y = 0; y < g.Height; y++)
+                            Buffer.MemoryCopy(imagePointer + (c * g.Height + y) * g.Width,
+                                source + (c * paddedHeight + y + g.PadTop) * paddedWidth + g.PadLeft, g.Width * 4L, g.Width * 4L);
                 }
+                int row = 0;
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    float* plane = source + c * paddedHeight * paddedWidth;
+                    for (int i = 0; i < g.KernelHeight; i++)
+                        for (int j = 0; j < g.KernelWidth; j++, row++)
+                        {
+                            float* destination = columnPointer + (long)row * rowStride + columnOffset;
+                            float* first = plane + i * g.DilationHeight * paddedWidth + j * g.DilationWidth;
+                            for (int y = 0; y < outHeight; y++, destination += outWidth)
+                            {
+                                float* line = first + y * g.StrideHeight * paddedWidth;
+                                if (g.StrideWidth == 1)
+                                {
+                                    Buffer.MemoryCopy(line, destination, outWidth * 4L, outWidth * 4L);
+                                }
+                                else
+                                {
+                                    for (int x = 0; x < outWidth; x++) destination[x] = line[x * g.StrideWidth];
+                                }
+                            }
+                        }
+                }
+            }
+        }
+        finally
+        {
+            if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
-    /// <summary>The adjoint of <see cref="Unfold"/>: adds every column entry back into <paramref name="image"/> [C, H, W] at the position it was read from.</summary>
+    /// <summary>The adjoint of <see cref="Unfold(in ConvolutionGeometry, ReadOnlySpan{float}, Span{float})"/>: adds every column entry back into <paramref name="image"/> [C, H, W] at the position it was read from.</summary>
     public static void FoldAdd(in ConvolutionGeometry g, ReadOnlySpan<float> columns, Span<float> image)
     {
         Check(g, image.Length, columns.Length);
-        int outHeight = g.OutputHeight, outWidth = g.OutputWidth, pixels = outHeight * outWidth;
-        int row = 0;
-        for (int c = 0; c < g.Channels; c++)
+        FoldAdd(g, columns, g.OutputPixels, 0, image);
+    }
+
+    /// <summary>The adjoint of the wide <see cref="Unfold(in ConvolutionGeometry, ReadOnlySpan{float}, Span{float}, int, int)"/>: reads columns [offset, +H'·W') of rows <paramref name="rowStride"/> long.</summary>
+    public static unsafe void FoldAdd(in ConvolutionGeometry g, ReadOnlySpan<float> columns, int rowStride, int columnOffset, Span<float> image)
+    {
+        CheckWide(g, image.Length, columns.Length, rowStride, columnOffset);
+        int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+        int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
+        bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
+        float[]? scratch = padded ? ArrayPool<float>.Shared.Rent(g.Channels * paddedHeight * paddedWidth) : null;
+        try
         {
-            Span<float> plane = image.Slice(c * g.Height * g.Width, g.Height * g.Width);
-            for (int i = 0; i < g.KernelHeight; i++)
-                for (int j = 0; j < g.KernelWidth; j++, row++)
+            fixed (float* imagePointer = image)
+            fixed (float* scratchPointer = scratch)
+            fixed (float* columnPointer = columns)
+            {
+                float* target = padded ? scratchPointer : imagePointer;
+                if (padded) new Span<float>(target, g.Channels * paddedHeight * paddedWidth).Clear();
+                int row = 0;
+                for (int c = 0; c < g.Channels; c++)
                 {
-                    ReadOnlySpan<float> source = columns.Slice(row * pixels, pixels);
-                    int xOffset = j * g.DilationWidth - g.PadLeft;
-                    int xStart = xOffset >= 0 ? 0 : (-xOffset + g.StrideWidth - 1) / g.StrideWidth;
-                    int xEnd = Math.Min(outWidth, g.Width - xOffset <= 0 ? 0 : (g.Width - xOffset - 1) / g.StrideWidth + 1);
-                    if (xStart >= xEnd) continue;
-                    for (int y = 0; y < outHeight; y++)
-                    {
-                        int iy = y * g.StrideHeight - g.PadTop + i * g.DilationHeight;
-                        if ((uint)iy >= (uint)g.Height) continue;
-                        Span<float> target = plane.Slice(iy * g.Width, g.Width);
-                        ReadOnlySpan<float> line = source.Slice(y * outWidth, outWidth);
-                        if (g.StrideWidth == 1)
+                    float* plane = target + c * paddedHeight * paddedWidth;
+                    for (int i = 0; i < g.KernelHeight; i++)
+                        for (int j = 0; j < g.KernelWidth; j++, row++)
                         {
-                            Span<float> t = target.Slice(xStart + xOffset, xEnd - xStart);
-                            TensorPrimitives.Add(t, line[xStart..xEnd], t);
+                            float* source = columnPointer + (long)row * rowStride + columnOffset;
+                            float* first = plane + i * g.DilationHeight * paddedWidth + j * g.DilationWidth;
+                            for (int y = 0; y < outHeight; y++, source += outWidth)
+                            {
+                                float* line = first + y * g.StrideHeight * paddedWidth;
+                                if (g.StrideWidth == 1)
+                                {
+                                    var t = new Span<float>(line, outWidth);
+                                    TensorPrimitives.Add(t, new ReadOnlySpan<float>(source, outWidth), t);
+                                }
+                                else
+                                {
+                                    for (int x = 0; x < outWidth; x++) line[x * g.StrideWidth] += source[x];
+                                }
+                            }
                         }
-                        else
-                        {
-                            for (int x = xStart, ix = xStart * g.StrideWidth + xOffset; x < xEnd; x++, ix += g.StrideWidth)
-                                target[ix] += line[x];
-                        }
-                    }
                 }
+                if (padded)
+                    for (int c = 0; c < g.Channels; c++)
+                        for (int y = 0; y < g.Height; y++)
+                        {
+                            var destination = new Span<float>(imagePointer + (c * g.Height + y) * g.Width, g.Width);
+                            TensorPrimitives.Add(destination, new ReadOnlySpan<float>(target + (c * paddedHeight + y + g.PadTop) * paddedWidth + g.PadLeft, g.Width), destination);
+                        }
+            }
         }
+        finally
+        {
+            if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    private static void CheckWide(in ConvolutionGeometry g, int imageLength, int columnLength, int rowStride, int columnOffset)
+    {
+        if (g.OutputHeight <= 0 || g.OutputWidth <= 0)
+            throw new ArgumentException($"Im2Col: a {g.KernelHeight}x{g.KernelWidth} window does not fit a {g.Height}x{g.Width} image with this padding, stride and dilation.");
+        if (imageLength != g.Channels * g.Height * g.Width)
+            throw new ArgumentException($"Im2Col: image has {imageLength} elements; expected {g.Channels * g.Height * g.Width}.");
+        if (columnOffset < 0 || columnOffset + g.OutputPixels > rowStride || (long)rowStride * (g.PatchSize - 1) + columnOffset + g.OutputPixels > columnLength)
+            throw new ArgumentException($"Im2Col: columns [{columnOffset}, {columnOffset + g.OutputPixels}) of {g.PatchSize} rows of stride {rowStride} do not fit a buffer of {columnLength}.");
     }
 
     private static void Check(in ConvolutionGeometry g, int imageLength, int columnLength)
@@ -125,7 +186,7 @@ public static class Im2Col
             throw new ArgumentException($"Im2Col: image has {imageLength} elements (expected {g.Channels * g.Height * g.Width}) and columns {columnLength} (expected {g.PatchSize * g.OutputPixels}).");
     }
 
-    /// <summary>The plain twin of <see cref="Unfold"/>: one element at a time, for tests.</summary>
+    /// <summary>The plain twin of <see cref="Unfold(in ConvolutionGeometry, ReadOnlySpan{float}, Span{float})"/>: one element at a time, for tests.</summary>
     public static void UnfoldReference(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> columns)
     {
         int outHeight = g.OutputHeight, outWidth = g.OutputWidth, pixels = outHeight * outWidth;

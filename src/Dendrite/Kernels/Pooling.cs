@@ -11,6 +11,11 @@ public static class Pooling
     public static void MaxForward(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> output, Span<int> argmax)
     {
         int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
+        if (g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadTop: 0, PadBottom: 0, PadLeft: 0, PadRight: 0, DilationHeight: 1, DilationWidth: 1 })
+        {
+            MaxForward2x2(g, image, output, argmax);
+            return;
+        }
         for (int c = 0; c < g.Channels; c++)
         {
             int planeStart = c * g.Height * g.Width;
@@ -42,6 +47,50 @@ public static class Pooling
                     output[o] = best;
                     argmax[o] = bestIndex;
                 }
+        }
+    }
+
+    /// <summary>
+    /// The common 2×2, stride-2 case without the general loop's bounds tests: identical results
+    /// (including NaN and first-of-ties), a few times faster.
+    /// </summary>
+    private static void MaxForward2x2(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> output, Span<int> argmax)
+    {
+        int outHeight = g.OutputHeight, outWidth = g.OutputWidth, width = g.Width;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            int planeStart = c * g.Height * width;
+            for (int y = 0; y < outHeight; y++)
+            {
+                int top = planeStart + 2 * y * width;
+                ReadOnlySpan<float> row0 = image.Slice(top, 2 * outWidth);
+                ReadOnlySpan<float> row1 = image.Slice(top + width, 2 * outWidth);
+                Span<float> outRow = output.Slice((c * outHeight + y) * outWidth, outWidth);
+                Span<int> argRow = argmax.Slice((c * outHeight + y) * outWidth, outWidth);
+                for (int x = 0; x < outWidth; x++)
+                {
+                    // Window order as the general loop: (0,0), (0,1), (1,0), (1,1); a later value wins only if strictly larger, NaN wins at once.
+                    float best = row0[2 * x];
+                    int index = top + 2 * x;
+                    if (!float.IsNaN(best))
+                    {
+                        float v = row0[2 * x + 1];
+                        if (v > best || float.IsNaN(v)) { best = v; index = top + 2 * x + 1; }
+                        if (!float.IsNaN(best))
+                        {
+                            v = row1[2 * x];
+                            if (v > best || float.IsNaN(v)) { best = v; index = top + width + 2 * x; }
+                            if (!float.IsNaN(best))
+                            {
+                                v = row1[2 * x + 1];
+                                if (v > best || float.IsNaN(v)) { best = v; index = top + width + 2 * x + 1; }
+                            }
+                        }
+                    }
+                    outRow[x] = best;
+                    argRow[x] = index;
+                }
+            }
         }
     }
 

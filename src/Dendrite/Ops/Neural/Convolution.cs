@@ -35,8 +35,6 @@ public readonly record struct ConvolutionOptions(
 
 public static partial class TensorOps
 {
-    private const int SamplesPerChunk = 4;
-
     extension(Tensor input)
     {
         /// <summary>
@@ -132,6 +130,20 @@ public static partial class TensorOps
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, body);
     }
 
+    /// <summary>
+    /// Samples per chunk: enough that the chunk's unfolded matrix [C·kh·kw, samples·H'·W'] is wide
+    /// (one efficient GEMM instead of many small ones) while it stays around L2 size. Depends only on
+    /// the shapes, so the chunking, and with it the order of the weight-gradient sums, does not depend
+    /// on the thread count.
+    /// </summary>
+    private static int SamplesPerChunkFor(in ConvolutionGeometry g, int batch)
+    {
+        int pixels = Math.Max(1, g.OutputPixels);
+        int byWidth = Math.Max(1, 2048 / pixels);
+        int byMemory = Math.Max(1, (256 * 1024) / Math.Max(1, g.PatchSize * pixels));
+        return Math.Clamp(Math.Min(byWidth, byMemory), 1, Math.Max(1, batch));
+    }
+
     private static void ConvolutionForward(Tensor x, Tensor w, Tensor? b, Tensor output, ConvolutionGeometry g, int groups)
     {
         int batch = x.Shape[0], channels = x.Shape[1], outChannels = w.Shape[0];
@@ -141,24 +153,31 @@ public static partial class TensorOps
         int xOffset = x._offset, wOffset = w._offset;
         float[]? bs = b?._buffer;
         int bOffset = b?._offset ?? 0;
-        int chunks = (batch + SamplesPerChunk - 1) / SamplesPerChunk;
-        ForEachChunk(chunks, (long)SamplesPerChunk * outChannels * patch * pixels, chunk =>
+        int perChunk = SamplesPerChunkFor(g, batch);
+        int chunks = (batch + perChunk - 1) / perChunk;
+        ForEachChunk(chunks, (long)perChunk * outChannels * patch * pixels, chunk =>
         {
-            float[] columns = BufferPool.Rent(patch * pixels);
-            Span<float> col = columns.AsSpan(0, patch * pixels);
-            for (int n = chunk * SamplesPerChunk; n < Math.Min(batch, (chunk + 1) * SamplesPerChunk); n++)
-                for (int group = 0; group < groups; group++)
-                {
-                    Im2Col.Unfold(g, xs.AsSpan(xOffset + n * imageSize + group * groupImage, groupImage), col);
-                    Span<float> y = ys.AsSpan((n * outChannels + group * groupOut) * pixels, groupOut * pixels);
-                    Gemm.Multiply(groupOut, pixels, patch, ws.AsSpan(wOffset + group * groupOut * patch, groupOut * patch), patch, false, col, pixels, false, y, pixels);
-                    if (bs is not null)
-                        for (int o = 0; o < groupOut; o++)
-                        {
-                            Span<float> plane = y.Slice(o * pixels, pixels);
-                            TensorPrimitives.Add(plane, bs[bOffset + group * groupOut + o], plane);
-                        }
-                }
+            int first = chunk * perChunk, count = Math.Min(batch, first + perChunk) - first;
+            int width = count * pixels;
+            // columns: [patch, count·pixels]; product: [groupOut, count·pixels]
+            float[] columns = BufferPool.Rent(patch * width);
+            float[] product = BufferPool.Rent(groupOut * width);
+            for (int group = 0; group < groups; group++)
+            {
+                for (int s = 0; s < count; s++)
+                    Im2Col.Unfold(g, xs.AsSpan(xOffset + (first + s) * imageSize + group * groupImage, groupImage), columns.AsSpan(0, patch * width), width, s * pixels);
+                Gemm.Multiply(groupOut, width, patch, ws.AsSpan(wOffset + group * groupOut * patch, groupOut * patch), patch, false,
+                    columns.AsSpan(0, patch * width), width, false, product.AsSpan(0, groupOut * width), width);
+                for (int s = 0; s < count; s++)
+                    for (int o = 0; o < groupOut; o++)
+                    {
+                        ReadOnlySpan<float> source = product.AsSpan(o * width + s * pixels, pixels);
+                        Span<float> plane = ys.AsSpan(((first + s) * outChannels + group * groupOut + o) * pixels, pixels);
+                        if (bs is null) source.CopyTo(plane);
+                        else TensorPrimitives.Add(source, bs[bOffset + group * groupOut + o], plane);
+                    }
+            }
+            BufferPool.Return(product);
             BufferPool.Return(columns);
         });
     }
@@ -203,34 +222,38 @@ public static partial class TensorOps
                 dxBuffer = x._gradBuffer;
                 if (!dxAccumulate) dxBuffer.AsSpan(0, x.Count).Clear();
             }
-            int chunks = (batch + SamplesPerChunk - 1) / SamplesPerChunk;
+            int perChunk = SamplesPerChunkFor(g, batch);
+            int chunks = (batch + perChunk - 1) / perChunk;
             int weightSize = w.Count;
             float[]? partials = wantW ? BufferPool.Rent(chunks * weightSize) : null;
-            ForEachChunk(chunks, (long)SamplesPerChunk * 2 * outChannels * patch * pixels, chunk =>
+            ForEachChunk(chunks, (long)perChunk * 2 * outChannels * patch * pixels, chunk =>
             {
-                float[] columns = BufferPool.Rent(patch * pixels);
-                Span<float> col = columns.AsSpan(0, patch * pixels);
-                Span<float> partial = partials is null ? default : partials.AsSpan(chunk * weightSize, weightSize);
-                bool first = true;
-                for (int n = chunk * SamplesPerChunk; n < Math.Min(batch, (chunk + 1) * SamplesPerChunk); n++)
+                int first = chunk * perChunk, count = Math.Min(batch, first + perChunk) - first;
+                int width = count * pixels;
+                // columns: [patch, count·pixels]; gradient: dy of the chunk's group as [groupOut, count·pixels]
+                float[] columns = BufferPool.Rent(patch * width);
+                float[] gradient = BufferPool.Rent(groupOut * width);
+                Span<float> col = columns.AsSpan(0, patch * width), dyGroup = gradient.AsSpan(0, groupOut * width);
+                for (int group = 0; group < groups; group++)
                 {
-                    for (int group = 0; group < groups; group++)
+                    for (int s = 0; s < count; s++)
+                        for (int o = 0; o < groupOut; o++)
+                            dy.AsSpan(((first + s) * outChannels + group * groupOut + o) * pixels, pixels).CopyTo(dyGroup.Slice(o * width + s * pixels, pixels));
+                    if (wantW)
                     {
-                        ReadOnlySpan<float> dyGroup = dy.AsSpan((n * outChannels + group * groupOut) * pixels, groupOut * pixels);
-                        if (wantW)
-                        {
-                            Im2Col.Unfold(g, xs.AsSpan(xOffset + n * imageSize + group * groupImage, groupImage), col);
-                            Gemm.Multiply(groupOut, patch, pixels, dyGroup, pixels, false, col, pixels, true,
-                                partial.Slice(group * groupOut * patch, groupOut * patch), patch, accumulate: !first);
-                        }
-                        if (wantX)
-                        {
-                            Gemm.Multiply(patch, pixels, groupOut, ws.AsSpan(wOffset + group * groupOut * patch, groupOut * patch), patch, true, dyGroup, pixels, false, col, pixels);
-                            Im2Col.FoldAdd(g, col, dxBuffer.AsSpan(n * imageSize + group * groupImage, groupImage));
-                        }
+                        for (int s = 0; s < count; s++)
+                            Im2Col.Unfold(g, xs.AsSpan(xOffset + (first + s) * imageSize + group * groupImage, groupImage), col, width, s * pixels);
+                        Gemm.Multiply(groupOut, patch, width, dyGroup, width, false, col, width, true,
+                            partials.AsSpan(chunk * weightSize + group * groupOut * patch, groupOut * patch), patch);
                     }
-                    first = false;
+                    if (wantX)
+                    {
+                        Gemm.Multiply(patch, width, groupOut, ws.AsSpan(wOffset + group * groupOut * patch, groupOut * patch), patch, true, dyGroup, width, false, col, width);
+                        for (int s = 0; s < count; s++)
+                            Im2Col.FoldAdd(g, col, width, s * pixels, dxBuffer.AsSpan((first + s) * imageSize + group * groupImage, groupImage));
+                    }
                 }
+                BufferPool.Return(gradient);
                 BufferPool.Return(columns);
             });
             if (partials is not null)
