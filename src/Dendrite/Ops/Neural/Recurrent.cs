@@ -1,0 +1,60 @@
+using Dendrite.Tensors;
+
+namespace Dendrite.Ops;
+
+// What the fused sequence ops (RecurrentLstm.cs, RecurrentGru.cs, RecurrentRnn.cs) share.
+// B = batch, T = time steps, H = hidden size, G = gate rows (4H for LSTM, 3H for GRU, H for RNN).
+//
+// Each op runs a whole sequence in one graph node: the caller has already computed the input
+// projection of every step with one GEMM ([B·T, F]·[F, G]); the op adds the recurrent projection with
+// one GEMM per step ([B, H]·[H, G]) and runs the fused gate kernels of Kernels/RecurrentCells.cs. Its
+// backward is backpropagation through time: one GEMM per step for dL/dh_prev, and one GEMM over all
+// steps for dL/dW_hh ([G, B·T]·[B·T, H]).
+//
+// Direction: forward reads t = 0, 1, ..., T−1; reverse reads t = T−1, ..., 0 and still writes the
+// state after reading step t at position t (so a reverse layer's final state sits at t = 0).
+
+public static partial class TensorOps
+{
+    /// <summary>The time index of processing step <paramref name="step"/>.</summary>
+    private static int TimeAt(int step, int steps, bool reverse) => reverse ? steps - 1 - step : step;
+
+    /// <summary>
+    /// Copies into <paramref name="destination"/> [B, T, H] the state each step started from: the
+    /// initial state at the first processed step, else the previous step's state, read from
+    /// <paramref name="states"/> [B, T, H].
+    /// </summary>
+    private static void PreviousStates(ReadOnlySpan<float> states, ReadOnlySpan<float> initial, int batch, int steps, int hidden, bool reverse, Span<float> destination)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                Span<float> row = destination.Slice((b * steps + t) * hidden, hidden);
+                int previous = reverse ? t + 1 : t - 1;
+                if (previous < 0 || previous >= steps) initial.Slice(b * hidden, hidden).CopyTo(row);
+                else states.Slice((b * steps + previous) * hidden, hidden).CopyTo(row);
+            }
+        }
+    }
+
+    /// <summary>Checks the shapes shared by the sequence ops; returns (B, T, H).</summary>
+    private static (int Batch, int Steps, int Hidden) CheckSequence(string op, Tensor gates, int gateCount, Tensor recurrentWeight, Tensor initialHidden, Tensor? zoneoutKeep, int keepBlocks)
+    {
+        if (gates.Rank != 3)
+            throw new ShapeMismatchException($"{op}: the input projections must be [batch, time, {gateCount}·hidden]; got {gates.Shape}.");
+        if (recurrentWeight.Rank != 2 || recurrentWeight.Shape[0] != gateCount * recurrentWeight.Shape[1])
+            throw new ShapeMismatchException($"{op}: the recurrent weight must be [{gateCount}·hidden, hidden]; got {recurrentWeight.Shape}.");
+        int batch = gates.Shape[0], steps = gates.Shape[1], hidden = recurrentWeight.Shape[1];
+        if (gates.Shape[2] != gateCount * hidden)
+            throw new ShapeMismatchException($"{op}: input projections {gates.Shape} do not fit recurrent weight {recurrentWeight.Shape}; the last dimension must be {gateCount * hidden}.");
+        if (steps == 0)
+            throw new ShapeMismatchException($"{op}: the sequence {gates.Shape} has no time steps.");
+        if (initialHidden.Shape != new Shape(batch, hidden))
+            throw new ShapeMismatchException($"{op}: the initial hidden state must be [{batch}, {hidden}] for input projections {gates.Shape}; got {initialHidden.Shape}.");
+        Shape keepShape = keepBlocks == 1 ? new Shape(batch, steps, hidden) : new Shape(keepBlocks, batch, steps, hidden);
+        if (zoneoutKeep is not null && zoneoutKeep.Shape != keepShape)
+            throw new ShapeMismatchException($"{op}: the zoneout mask must be {keepShape}; got {zoneoutKeep.Shape}.");
+        return (batch, steps, hidden);
+    }
+}

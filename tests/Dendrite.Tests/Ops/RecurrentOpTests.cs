@@ -1,0 +1,97 @@
+namespace Dendrite.Tests.Ops;
+
+/// <summary>
+/// The fused sequence ops against finite differences through several time steps, in both directions,
+/// with and without peepholes and zoneout; every output element carries a random upstream gradient
+/// (the hidden and cell states of every step, not just the last).
+/// </summary>
+public class RecurrentOpTests
+{
+    private const int Batch = 2, Steps = 4, Hidden = 3;
+
+    private static Tensor Leaf(Shape shape, RandomGenerator generator, float scale = 1f) => Tensor.Uniform(shape, -scale, scale, generator);
+
+    private static void AssertGradients(Func<Tensor> function, params Tensor[] inputs)
+    {
+        GradCheckResult result = GradCheck.Run(function, inputs, relativeTolerance: 1e-2, absoluteTolerance: 1e-3);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(true, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, true)]
+    public void LstmSequenceGradients(bool peepholes, bool zoneout, bool reverse)
+    {
+        var generator = new RandomGenerator(11);
+        Tensor x = Leaf([Batch, Steps, 4 * Hidden], generator, 1.5f), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor h0 = Leaf([Batch, Hidden], generator), c0 = Leaf([Batch, Hidden], generator), p = Leaf([3, Hidden], generator);
+        Tensor? keep = zoneout ? Tensor.Uniform([2, Batch, Steps, Hidden], 0f, 1f, generator) : null;
+        if (peepholes) AssertGradients(() => x.LstmSequence(w, h0, c0, p, keep, reverse), x, w, h0, c0, p);
+        else AssertGradients(() => x.LstmSequence(w, h0, c0, null, keep, reverse), x, w, h0, c0);
+    }
+
+    [Theory]
+    [InlineData(true, false, false)]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    public void GruSequenceGradients(bool bias, bool zoneout, bool reverse)
+    {
+        var generator = new RandomGenerator(12);
+        Tensor x = Leaf([Batch, Steps, 3 * Hidden], generator, 1.5f), w = Leaf([3 * Hidden, Hidden], generator);
+        Tensor b = Leaf([3 * Hidden], generator), h0 = Leaf([Batch, Hidden], generator);
+        Tensor? keep = zoneout ? Tensor.Uniform([Batch, Steps, Hidden], 0f, 1f, generator) : null;
+        if (bias) AssertGradients(() => x.GruSequence(w, b, h0, keep, reverse), x, w, b, h0);
+        else AssertGradients(() => x.GruSequence(w, null, h0, keep, reverse), x, w, h0);
+    }
+
+    [Theory]
+    [InlineData(false, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(false, false, true)]
+    [InlineData(true, false, false)]
+    public void RnnSequenceGradients(bool relu, bool zoneout, bool reverse)
+    {
+        var generator = new RandomGenerator(13);
+        // ReLU: keep the pre-activations away from the kink at 0 for the finite differences.
+        Tensor x = relu ? Tensor.Uniform([Batch, Steps, Hidden], 0.5f, 1.5f, generator) : Leaf([Batch, Steps, Hidden], generator, 1.5f);
+        Tensor w = relu ? Tensor.Uniform([Hidden, Hidden], 0.05f, 0.3f, generator) : Leaf([Hidden, Hidden], generator);
+        Tensor h0 = relu ? Tensor.Uniform([Batch, Hidden], 0.1f, 1f, generator) : Leaf([Batch, Hidden], generator);
+        Tensor? keep = zoneout ? Tensor.Uniform([Batch, Steps, Hidden], 0f, 1f, generator) : null;
+        AssertGradients(() => x.RnnSequence(w, h0, keep, reverse, relu), x, w, h0);
+    }
+
+    [Fact]
+    public void SequenceOpsMatchOneStepAtATime()
+    {
+        // The fused LSTM over 4 steps equals 4 one-step calls chained by hand.
+        var generator = new RandomGenerator(14);
+        Tensor x = Leaf([Batch, Steps, 4 * Hidden], generator, 1.5f), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor h = Leaf([Batch, Hidden], generator), c = Leaf([Batch, Hidden], generator), p = Leaf([3, Hidden], generator);
+        Tensor all = x.LstmSequence(w, h, c, p);
+        for (int t = 0; t < Steps; t++)
+        {
+            Tensor step = x.Narrow(1, t, 1).Contiguous().LstmSequence(w, h, c, p);
+            h = step.Select(0, 0).Select(1, 0).Contiguous();
+            c = step.Select(0, 1).Select(1, 0).Contiguous();
+            Support.Assertions.AllClose(all.Select(0, 0).Select(1, t).Contiguous(), h, 1e-6, 1e-6, $"h at step {t}");
+            Support.Assertions.AllClose(all.Select(0, 1).Select(1, t).Contiguous(), c, 1e-6, 1e-6, $"c at step {t}");
+        }
+    }
+
+    [Fact]
+    public void ShapeErrorsNameTheOpAndShapes()
+    {
+        var error = Assert.Throws<ShapeMismatchException>(() =>
+            Tensor.Zeros([2, 5, 15]).LstmSequence(Tensor.Zeros([16, 4]), Tensor.Zeros([2, 4]), Tensor.Zeros([2, 4])));
+        Assert.Contains("LstmSequence", error.Message);
+        Assert.Contains("[2, 5, 15]", error.Message);
+        Assert.Contains("[16, 4]", error.Message);
+        error = Assert.Throws<ShapeMismatchException>(() => Tensor.Zeros([2, 5, 12]).GruSequence(Tensor.Zeros([12, 4]), null, Tensor.Zeros([3, 4])));
+        Assert.Contains("GruSequence", error.Message);
+        Assert.Contains("[3, 4]", error.Message);
+    }
+}
