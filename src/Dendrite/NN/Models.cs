@@ -5,7 +5,7 @@ using Dendrite.Tensors;
 namespace Dendrite.NN;
 
 /// <summary>Named architectures, built from the library's layers, ready to train.</summary>
-public static class Models
+public static partial class Models
 {
     /// <summary>
     /// A multilayer perceptron: <paramref name="sizes"/> = [inputs, hidden..., outputs]; every hidden

@@ -69,6 +69,43 @@ public static partial class TensorOps
             return input.Unsqueeze(2).AvgPool2d(1, kernelSize, 1, stride, 0, padding, countIncludePad).Squeeze(2);
         }
 
+        /// <summary>
+        /// Adaptive average pooling of [N, C, H, W] to [N, C, outH, outW] (as <c>torch.nn.functional.adaptive_avg_pool2d</c>):
+        /// output cell (i, j) averages input rows ⌊i·H/outH⌋ … ⌈(i+1)·H/outH⌉ − 1 and likewise columns, so any
+        /// input size maps to a fixed output size (cells may overlap, or repeat when the input is smaller).
+        /// </summary>
+        public Tensor AdaptiveAvgPool2d(int outputHeight, int outputWidth)
+        {
+            var (batch, planes, height, width) = input.Shape.Dims4("AdaptiveAvgPool2d");
+            if (outputHeight <= 0 || outputWidth <= 0)
+                throw new ArgumentOutOfRangeException(nameof(outputHeight), $"AdaptiveAvgPool2d: the output size must be positive; got {outputHeight}x{outputWidth}.");
+            if (height == outputHeight && width == outputWidth) return input;
+            Tensor x = input.Contiguous();
+            Tensor output = Tensor.Uninitialized(new Shape(batch, planes, outputHeight, outputWidth));
+            ReadOnlySpan<float> xs = x.Span;
+            Span<float> ys = output.Span;
+            for (int plane = 0; plane < batch * planes; plane++)
+                for (int i = 0; i < outputHeight; i++)
+                {
+                    int y0 = i * height / outputHeight, y1 = ((i + 1) * height + outputHeight - 1) / outputHeight;
+                    for (int j = 0; j < outputWidth; j++)
+                    {
+                        int x0 = j * width / outputWidth, x1 = ((j + 1) * width + outputWidth - 1) / outputWidth;
+                        float sum = 0f;
+                        for (int y = y0; y < y1; y++)
+                            for (int xx = x0; xx < x1; xx++) sum += xs[(plane * height + y) * width + xx];
+                        ys[(plane * outputHeight + i) * outputWidth + j] = sum / ((y1 - y0) * (x1 - x0));
+                    }
+                }
+            if (GradMode.ShouldRecord(x))
+            {
+                var node = AdaptivePoolNode.Rent();
+                node.Input0 = x;
+                GradMode.Attach(output, node);
+            }
+            return output;
+        }
+
         /// <summary>The mean of each channel over all positions: [N, C, ...] → [N, C] (global average pooling).</summary>
         public Tensor GlobalAveragePool()
         {
@@ -120,6 +157,35 @@ public static partial class TensorOps
         }
 
         protected override void ClearState() => ArgMax = [];
+    }
+
+    // dx[window(i, j)] += dy[i, j] / |window(i, j)|
+    private sealed class AdaptivePoolNode : Node<AdaptivePoolNode>
+    {
+        public override string OperationName => "AdaptiveAvgPool2d";
+
+        public override void Backward(Tensor output)
+        {
+            Tensor x = Input0;
+            if (!Wants(x)) return;
+            Span<float> dx = x.GradientTarget(out bool accumulate);
+            if (!accumulate) dx.Clear();
+            ReadOnlySpan<float> dy = output.GradientSpan;
+            var (batch, planes, height, width) = x.Shape.Dims4("AdaptiveAvgPool2d");
+            int outputHeight = output.Shape[2], outputWidth = output.Shape[3];
+            for (int plane = 0; plane < batch * planes; plane++)
+                for (int i = 0; i < outputHeight; i++)
+                {
+                    int y0 = i * height / outputHeight, y1 = ((i + 1) * height + outputHeight - 1) / outputHeight;
+                    for (int j = 0; j < outputWidth; j++)
+                    {
+                        int x0 = j * width / outputWidth, x1 = ((j + 1) * width + outputWidth - 1) / outputWidth;
+                        float share = dy[(plane * outputHeight + i) * outputWidth + j] / ((y1 - y0) * (x1 - x0));
+                        for (int y = y0; y < y1; y++)
+                            for (int xx = x0; xx < x1; xx++) dx[(plane * height + y) * width + xx] += share;
+                    }
+                }
+        }
     }
 
     private sealed class AveragePoolNode : Node<AveragePoolNode>
