@@ -136,23 +136,25 @@ public abstract class Constraint
         _ => throw new FormatException($"Unknown constraint '{name}'."),
     };
 
-    private static void ForEachRow(Tensor weight, Action<Tensor, int, int> action)
+    /// <summary>Rescales every row (a unit's incoming weights) whose L2 norm exceeds <paramref name="bound"/> down to it; with <paramref name="always"/>, every non-zero row to exactly it.</summary>
+    private static void RescaleRows(Tensor weight, float bound, bool always)
     {
         int rows = weight.Rank == 0 ? 1 : weight.Shape[0];
         int columns = rows == 0 ? 0 : weight.Count / rows;
-        for (int r = 0; r < rows; r++) action(weight, r * columns, columns);
+        Span<float> data = weight.Data;
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = data.Slice(r * columns, columns);
+            float norm = TensorPrimitives.Norm(row);
+            if (norm > bound || (always && norm > 0f)) TensorPrimitives.Multiply(row, bound / norm, row);
+        }
     }
 
     private sealed class MaxNormConstraint(float maxNorm) : Constraint
     {
         public override string Name => string.Create(CultureInfo.InvariantCulture, $"max_norm({maxNorm:G6})");
 
-        public override void Apply(Tensor weight) => ForEachRow(weight, (w, start, length) =>
-        {
-            Span<float> row = w.Data.Slice(start, length);
-            float norm = TensorPrimitives.Norm(row);
-            if (norm > maxNorm) TensorPrimitives.Multiply(row, maxNorm / norm, row);
-        });
+        public override void Apply(Tensor weight) => RescaleRows(weight, maxNorm, always: false);
     }
 
     private sealed class NonNegativeConstraint : Constraint
@@ -170,11 +172,6 @@ public abstract class Constraint
     {
         public override string Name => "unit_norm";
 
-        public override void Apply(Tensor weight) => ForEachRow(weight, (w, start, length) =>
-        {
-            Span<float> row = w.Data.Slice(start, length);
-            float norm = TensorPrimitives.Norm(row);
-            if (norm > 0f) TensorPrimitives.Multiply(row, 1f / norm, row);
-        });
+        public override void Apply(Tensor weight) => RescaleRows(weight, 1f, always: true);
     }
 }
