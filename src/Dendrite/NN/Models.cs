@@ -105,4 +105,22 @@ public static partial class Models
         model.Add(new Dense(channels, classes, generator: generator));
         return model;
     }
+
+    /// <summary>
+    /// A small decoder-only causal language model (GPT-style): token embedding and learned positions, a
+    /// stack of pre-norm Transformer blocks with causal self-attention, a final layer norm and a linear
+    /// head. Token indices [batch, time ≤ <paramref name="contextLength"/>] → logits [batch, time, V].
+    /// </summary>
+    public static TransformerLanguageModel CausalTransformer(int vocabularySize, int contextLength, int modelDimension = 128, int numHeads = 4,
+        int numLayers = 2, float dropout = 0.1f, RandomGenerator? generator = null) =>
+        new(vocabularySize, contextLength, modelDimension, numHeads, numLayers, 0, dropout, generator);
+
+    /// <summary>
+    /// A character-level LSTM language model (char-rnn): token embedding, <paramref name="numLayers"/>
+    /// LSTM layers of <paramref name="hiddenSize"/> units, a linear head. Token indices [batch, time] →
+    /// logits [batch, time, V]; carry the state across chunks for truncated backpropagation through time.
+    /// </summary>
+    public static RecurrentLanguageModel LstmLanguageModel(int vocabularySize, int embeddingDimension = 64, int hiddenSize = 256, int numLayers = 1,
+        float dropout = 0f, RandomGenerator? generator = null) =>
+        new(vocabularySize, embeddingDimension, hiddenSize, numLayers, dropout, generator);
 }

@@ -72,6 +72,27 @@ public static class ModuleRegistry
         Register("LocalResponseNorm", (c, _) => new LocalResponseNorm(Int(c, "size"), Float(c, "alpha"), Float(c, "beta"), Float(c, "k")));
         Register("BottleneckBlock", (c, _) => new BottleneckBlock(Int(c, "inChannels"), Int(c, "width"), Int(c, "stride")));
         Register("Shakeout", (c, children) => new Shakeout((Dense)Required(children, "layer", type: "wrapper"), Float(c, "tau"), Float(c, "c")));
+        // Sequence models: recurrent layers and cells, attention, Transformer blocks, language models.
+        Register("Rnn", (c, _) => new Rnn(Int(c, "inputSize"), Int(c, "hiddenSize"), Int(c, "numLayers"), c["nonlinearity"]?.GetValue<string>() ?? "tanh",
+            Bool(c, "bidirectional"), Bool(c, "bias"), Float(c, "dropout"), Float(c, "zoneout"), Bool(c, "returnSequences")));
+        Register("Lstm", (c, _) => new Lstm(Int(c, "inputSize"), Int(c, "hiddenSize"), Int(c, "numLayers"), Bool(c, "bidirectional"), Bool(c, "bias"),
+            Float(c, "dropout"), Float(c, "zoneout"), Bool(c, "peepholes"), returnSequences: Bool(c, "returnSequences")));
+        Register("Gru", (c, _) => new Gru(Int(c, "inputSize"), Int(c, "hiddenSize"), Int(c, "numLayers"), Bool(c, "bidirectional"), Bool(c, "bias"),
+            Float(c, "dropout"), Float(c, "zoneout"), Bool(c, "returnSequences")));
+        Register("RnnCell", (c, _) => new RnnCell(Int(c, "inputSize"), Int(c, "hiddenSize"), Bool(c, "bias"), c["nonlinearity"]?.GetValue<string>() ?? "tanh"));
+        Register("LstmCell", (c, _) => new LstmCell(Int(c, "inputSize"), Int(c, "hiddenSize"), Bool(c, "bias"), Bool(c, "peepholes")));
+        Register("GruCell", (c, _) => new GruCell(Int(c, "inputSize"), Int(c, "hiddenSize"), Bool(c, "bias")));
+        Register("MultiHeadAttention", (c, _) => new MultiHeadAttention(Int(c, "embedDimension"), Int(c, "numHeads"), Float(c, "dropout"), Bool(c, "bias")));
+        Register("SinusoidalPositionalEncoding", (c, _) => new SinusoidalPositionalEncoding(Int(c, "modelDimension"), Int(c, "maxLength")));
+        Register("LearnedPositionalEncoding", (c, _) => new LearnedPositionalEncoding(Int(c, "maxLength"), Int(c, "modelDimension")));
+        Register("TransformerEncoderLayer", (c, _) => new TransformerEncoderLayer(Int(c, "modelDimension"), Int(c, "numHeads"), Int(c, "feedforwardDimension"),
+            Float(c, "dropout"), c["activation"]?.GetValue<string>() ?? "relu", Float(c, "layerNormEpsilon"), Bool(c, "normFirst")));
+        Register("TransformerDecoderLayer", (c, _) => new TransformerDecoderLayer(Int(c, "modelDimension"), Int(c, "numHeads"), Int(c, "feedforwardDimension"),
+            Float(c, "dropout"), c["activation"]?.GetValue<string>() ?? "relu", Float(c, "layerNormEpsilon"), Bool(c, "normFirst")));
+        Register("TransformerLanguageModel", (c, _) => new TransformerLanguageModel(Int(c, "vocabularySize"), Int(c, "contextLength"), Int(c, "modelDimension"),
+            Int(c, "numHeads"), Int(c, "numLayers"), Int(c, "feedforwardDimension"), Float(c, "dropout")));
+        Register("RecurrentLanguageModel", (c, _) => new RecurrentLanguageModel(Int(c, "vocabularySize"), Int(c, "embeddingDimension"), Int(c, "hiddenSize"),
+            Int(c, "numLayers"), Float(c, "dropout")));
     }
 
     /// <summary>Registers (or replaces) the factory for <paramref name="typeName"/> (a module's <see cref="Module.TypeName"/>).</summary>
