@@ -116,8 +116,6 @@ public static partial class TensorOps
     /// <summary>Storage offset (relative to the tensor's own offset) of each batch matrix, in the broadcast batch order.</summary>
     private static int[] BatchOffsets(Tensor t, Shape batch)
     {
-        int count = batch.ElementCount;
-        var offsets = new int[count];
         int shift = batch.Rank - (t.Rank - 2);
         Span<int> strides = stackalloc int[Shape.MaxRank];
         for (int i = 0; i < batch.Rank; i++)
@@ -125,29 +123,12 @@ public static partial class TensorOps
             int axis = i - shift;
             strides[i] = axis < 0 || t.Shape[axis] == 1 ? 0 : t.StrideAt(axis);
         }
-        Span<int> index = stackalloc int[Shape.MaxRank];
-        index.Clear();
-        int position = 0;
-        for (int n = 0; n < count; n++)
-        {
-            offsets[n] = position;
-            for (int axis = batch.Rank - 1; axis >= 0; axis--)
-            {
-                index[axis]++;
-                position += strides[axis];
-                if (index[axis] < batch[axis]) break;
-                position -= strides[axis] * batch[axis];
-                index[axis] = 0;
-            }
-        }
-        return offsets;
+        return Offsets(batch, strides);
     }
 
     /// <summary>Offset of each broadcast batch's matrix in a contiguous gradient of <paramref name="shape"/> (0 strides where broadcast).</summary>
     private static int[] GradientBatchOffsets(Shape shape, Shape batch, int matrixSize, out bool broadcast)
     {
-        int count = batch.ElementCount;
-        var offsets = new int[count];
         int shift = batch.Rank - (shape.Rank - 2);
         Span<int> strides = stackalloc int[Shape.MaxRank];
         int stride = matrixSize;
@@ -158,7 +139,15 @@ public static partial class TensorOps
             strides[i] = size == 1 ? 0 : stride;
             stride *= size;
         }
-        broadcast = shape.ElementCount / Math.Max(matrixSize, 1) < count;
+        broadcast = shape.ElementCount / Math.Max(matrixSize, 1) < batch.ElementCount;
+        return Offsets(batch, strides);
+    }
+
+    /// <summary>Σ index·stride for every index of <paramref name="batch"/> in row-major order.</summary>
+    private static int[] Offsets(Shape batch, ReadOnlySpan<int> strides)
+    {
+        int count = batch.ElementCount;
+        var offsets = new int[count];
         Span<int> index = stackalloc int[Shape.MaxRank];
         index.Clear();
         int position = 0;
