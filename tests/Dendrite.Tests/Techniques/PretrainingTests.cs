@@ -83,6 +83,30 @@ public class PretrainingTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void AutoencodersAndRbmsSaveAndLoadOnceRegistered()
+    {
+        PretrainingModules.Register();
+        var autoencoder = Autoencoder.Convolutional(channels: 1, width: 4, codeChannels: 2, corruption: 0.1f, generator: new RandomGenerator(16));
+        var rbm = new Rbm(6, 3, new RandomGenerator(17));
+        Tensor images = Tensor.Rand([3, 1, 8, 8], new RandomGenerator(18));
+        string path = Path.Combine(Path.GetTempPath(), $"dendrite-autoencoder-{Guid.NewGuid():N}");
+        try
+        {
+            Model.Save(autoencoder, path);
+            var loaded = Assert.IsType<Autoencoder>(Model.Load(path));
+            Assert.IsType<MaskingNoise>(loaded.Corruption);
+            Assert.Equal(autoencoder.Reconstruct(images).ToArray(), loaded.Reconstruct(images).ToArray());
+            Model.Save(rbm, path + "-rbm");
+            var loadedRbm = Assert.IsType<Rbm>(Model.Load(path + "-rbm"));
+            Assert.Equal(rbm.Weight.ToArray(), loadedRbm.Weight.ToArray());
+        }
+        finally
+        {
+            foreach (string file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(path) + "*")) File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void PcaFindsThePlaneTheDataLieIn()
     {
         // Points on a 2-D plane in 5-D, plus an offset: two components reconstruct them exactly.

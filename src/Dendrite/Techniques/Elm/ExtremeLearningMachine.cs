@@ -60,27 +60,26 @@ public sealed class ExtremeLearningMachine : Module
         ArgumentNullException.ThrowIfNull(targets);
         if (!(regularization >= 0f)) throw new ArgumentOutOfRangeException(nameof(regularization), $"ExtremeLearningMachine: λ must be non-negative; got {regularization}.");
         int m = Hidden.OutFeatures, k = Output.OutFeatures;
-        float[] h = HiddenOutputs(inputs).ToArray();
-        int n = h.Length / m;
+        Tensor hidden = HiddenOutputs(inputs);
+        int n = hidden.Shape[0];
         if (targets.Rank != 2 || targets.Shape[0] != n || targets.Shape[1] != k)
             throw new ShapeMismatchException($"ExtremeLearningMachine.Fit: targets {targets.Shape} must be [{n}, {k}] for {n} inputs and {k} outputs.");
-        float[] t = targets.ToArray();
-        int size = m + 1;                                  // H̃ = [H, 1]
+        // H̃ = [H, 1]; H̃ᵀH̃ and H̃ᵀT by the float32 GEMM (the N-long sums), the solve in double.
+        int size = m + 1;
+        Tensor augmented = TensorOps.Concat([hidden, Tensor.Ones([n, 1])], axis: 1);
+        float[] gramValues, rightValues;
+        using (new NoGrad())
+        {
+            gramValues = augmented.T.MatMul(augmented).ToArray();
+            rightValues = augmented.T.MatMul(targets.Contiguous()).ToArray();
+        }
         var gram = new double[size, size];
         var right = new double[size, k];
-        var row = new double[size];
-        for (int r = 0; r < n; r++)
+        for (int i = 0; i < size; i++)
         {
-            for (int j = 0; j < m; j++) row[j] = h[r * m + j];
-            row[m] = 1;
-            for (int i = 0; i < size; i++)
-            {
-                double ri = row[i];
-                for (int j = 0; j <= i; j++) gram[i, j] += ri * row[j];
-                for (int c = 0; c < k; c++) right[i, c] += ri * t[r * k + c];
-            }
+            for (int j = 0; j < size; j++) gram[i, j] = 0.5 * ((double)gramValues[i * size + j] + gramValues[j * size + i]);
+            for (int c = 0; c < k; c++) right[i, c] = rightValues[i * k + c];
         }
-        for (int i = 0; i < size; i++) for (int j = 0; j < i; j++) gram[j, i] = gram[i, j];
         for (int i = 0; i < m; i++) gram[i, i] += regularization;   // Λ: the bias is not penalised
         if (!Linalg.Cholesky(gram, 1e-14))
             throw new InvalidOperationException($"ExtremeLearningMachine.Fit: H̃ᵀH̃ + λI is singular (M = {m} hidden units, N = {n} samples); use a positive regularization.");
