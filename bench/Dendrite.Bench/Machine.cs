@@ -17,6 +17,32 @@ public static class Machine
             + $"tcmalloc preloaded {(ldPreload.Contains("tcmalloc", StringComparison.Ordinal) ? "yes" : "no")}";
     }
 
+    /// <summary>
+    /// CPU-seconds used since boot by all processes (from /proc/stat) and by this one; null where
+    /// /proc/stat does not exist. The difference over a run is how much other processes took.
+    /// </summary>
+    public static (double All, double Own)? CpuSeconds()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            if (line is null) return null;
+            // cpu user nice system idle iowait irq softirq ...: busy = all but idle and iowait, in 1/100 s.
+            long[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            long busy = fields.Where((_, index) => index != 3 && index != 4 && index < 8).Sum();
+            double own = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            return (busy / 100.0, own);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string CpuModel()
     {
         try

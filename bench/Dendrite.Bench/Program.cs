@@ -60,9 +60,19 @@ Console.WriteLine($"median of {repetitions} alternating samples of ~{sampleMilli
 var runner = new Runner(repetitions, TimeSpan.FromMilliseconds(sampleMilliseconds), Console.Out);
 foreach (IWorkload workload in workloads)
 {
+    (double All, double Own)? before = Machine.CpuSeconds();
+    long start = System.Diagnostics.Stopwatch.GetTimestamp();
     List<CaseResult> results = runner.Run(workload);
+    double wall = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
     string path = Runner.WriteJson(resultsDirectory, workload.Name, results);
     Console.WriteLine($"-> {path}");
+    if (before is { } b && Machine.CpuSeconds() is { } a)
+    {
+        // The machine may be shared: say how much CPU other processes took while this workload ran.
+        double others = Math.Max(0, (a.All - b.All) - (a.Own - b.Own));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"other processes used {others:F1} CPU-seconds during these {wall:F1} s on {Environment.ProcessorCount} cores ({100 * others / (wall * Environment.ProcessorCount):F0}% of the machine)"));
+    }
 }
 return 0;
 
