@@ -145,15 +145,21 @@ public class ConvolutionTests
             ["branch1.weight", "branch1.bias", "branch3.0.weight", "branch3.0.bias", "branch3.1.weight", "branch3.1.bias",
              "branch5.0.weight", "branch5.0.bias", "branch5.1.weight", "branch5.1.bias", "branchPool.1.weight", "branchPool.1.bias"], tolerance: 3e-2,
             input: g => Tensor.FromArray(g.Permutation(75).Select(v => v * 0.03f).ToArray(), new Shape(1, 3, 5, 5)));
-        LayerConformance.Check(() => new SparseConv2d(6, SparseConv2d.LeNet5Table, 5), [1, 6, 6, 6], [1, 16, 2, 2],
-            Enumerable.Range(0, 16).SelectMany(o => new[] { $"{o}.weight", $"{o}.bias" }).ToArray());
+        LayerConformance.Check(() => new SparseConv2d(6, SparseConv2d.LeNet5Table, 5), [1, 6, 6, 6], [1, 16, 2, 2], ["weight", "bias"]);
     }
 
     [Fact]
-    public void LeNet5sSparseC3HasThePapersParameterCount()
+    public void LeNet5sSparseC3HasThePapersParameterCountAndIgnoresUnconnectedMaps()
     {
         var c3 = new SparseConv2d(6, SparseConv2d.LeNet5Table, 5);
         Assert.Equal(1516, c3.ParameterCount().Trainable);
+        float[] kernel = c3.FullKernel().ToArray();
+        // Map 0 sees inputs 0-2: its kernels for inputs 3-5 are zero, and changing input 3 does not change map 0.
+        Assert.All(kernel.AsSpan(3 * 25, 3 * 25).ToArray(), v => Assert.Equal(0f, v));
+        var x = Tensor.Uniform([1, 6, 5, 5], -1f, 1f, new RandomGenerator(2));
+        float before = c3.Forward(x)[0, 0, 0, 0];
+        x[0, 3, 2, 2] += 10f;
+        Assert.Equal(before, c3.Forward(x)[0, 0, 0, 0]);
     }
 
     [Fact]

@@ -113,6 +113,13 @@ public sealed class InceptionBlock : Module
 /// 1998, table I): map o sums over <see cref="Connections"/>[o] only, which breaks symmetry and
 /// saves parameters.
 /// </summary>
+/// <remarks>
+/// Only the connected kernels are parameters: <c>weight</c> holds them packed, map after map and,
+/// within a map, input after input (k·k values each), and <c>bias</c> one per map. The forward pass
+/// gathers them into a full [out, in, k, k] kernel with zeros for the missing connections and runs
+/// one ordinary convolution, which is much faster than a convolution per map; the gather's backward
+/// routes the gradient to the packed weights only.
+/// </remarks>
 public sealed class SparseConv2d : Module
 {
     private readonly int[][] _connections;
@@ -121,17 +128,53 @@ public sealed class SparseConv2d : Module
     public SparseConv2d(int inChannels, int[][] connections, int kernelSize, RandomGenerator? generator = null, ActivationLayer? activation = null)
     {
         ArgumentNullException.ThrowIfNull(connections);
+        if (kernelSize <= 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"SparseConv2d: the kernel size must be positive; got {kernelSize}.");
         InChannels = inChannels;
         KernelSize = kernelSize;
         _connections = connections.Select(c => c.ToArray()).ToArray();
-        for (int o = 0; o < connections.Length; o++)
+        int area = kernelSize * kernelSize, outChannels = connections.Length;
+        var gather = new float[outChannels * inChannels * area];
+        int packed = 0;
+        for (int o = 0; o < outChannels; o++)
         {
-            if (connections[o].Length == 0 || connections[o].Any(c => c < 0 || c >= inChannels))
-                throw new ArgumentException($"SparseConv2d: output map {o} lists inputs [{string.Join(", ", connections[o])}]; each must be in [0, {inChannels}).", nameof(connections));
-            AddModule(o.ToString(System.Globalization.CultureInfo.InvariantCulture), new Conv2d(connections[o].Length, 1, kernelSize, generator: generator, weightInitializer: Dense.DefaultInitializer(activation)));
+            if (connections[o].Length == 0 || connections[o].Any(c => c < 0 || c >= inChannels) || connections[o].Distinct().Count() != connections[o].Length)
+                throw new ArgumentException($"SparseConv2d: output map {o} lists inputs [{string.Join(", ", connections[o])}]; each must be a distinct map in [0, {inChannels}).", nameof(connections));
+            foreach (int c in connections[o])
+                for (int t = 0; t < area; t++) gather[(o * inChannels + c) * area + t] = ++packed;
         }
+        // Index 0 reads the constant zero prepended to the packed weights; index i ≥ 1 reads packed weight i − 1.
+        _gatherIndex = Tensor.Wrap(gather, [outChannels * inChannels * area]);
+        // Each map's fan-in is its own connection count times k·k; initialise map by map so every kernel gets its own scale.
+        var values = new float[packed];
+        var rng = generator ?? RandomGenerator.Default;
+        var init = Dense.DefaultInitializer(activation);
+        int at = 0;
+        foreach (int[] inputs in _connections)
+        {
+            var kernel = Tensor.Zeros([1, inputs.Length * area]);
+            init.Initialize(kernel, inputs.Length * area, area, rng);
+            kernel.Data.CopyTo(values.AsSpan(at));
+            at += inputs.Length * area;
+        }
+        Weight = AddParameter("weight", Tensor.Wrap(values, [packed]));
+        Weight.Initializer = init.Name;
+        Bias = AddParameter("bias", Tensor.Zeros([outChannels]));
+        Bias.Initializer = "zeros";
         if (activation is not null) Activation = AddModule("activation", activation);
     }
+
+    private readonly Tensor _gatherIndex;
+    private static readonly Tensor Zero = Tensor.Zeros([1]);
+
+    /// <summary>The connected kernels, packed (Σ_o |connections[o]|·k·k values).</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>One bias per output map.</summary>
+    public Parameter Bias { get; }
+
+    /// <summary>The full [out, in, k, k] kernel with zeros where maps are not connected (differentiable with respect to <see cref="Weight"/>).</summary>
+    public Tensor FullKernel() =>
+        TensorOps.Concat([Zero, Weight]).Gather(0, _gatherIndex).Reshape(_connections.Length, InChannels, KernelSize, KernelSize);
 
     /// <summary>LeNet-5's C3 table: maps 0-5 see 3 neighbouring S2 maps, 6-11 see 4 neighbouring, 12-14 see 4 non-neighbouring, 15 sees all 6.</summary>
     public static int[][] LeNet5Table { get; } =
@@ -158,15 +201,7 @@ public sealed class SparseConv2d : Module
     public override Tensor Forward(Tensor input)
     {
         if (input.Rank != 4 || input.Shape[1] != InChannels) throw new ShapeMismatchException($"{Describe()} got input {input.Shape}; expected [N, {InChannels}, H, W].");
-        var maps = new Tensor[_connections.Length];
-        int o = 0;
-        foreach (var (name, module) in NamedChildren())
-        {
-            if (module is not Conv2d conv) continue;
-            maps[o] = Run(conv, input.IndexSelect(1, _connections[o]));
-            o++;
-        }
-        Tensor output = TensorOps.Concat(maps, 1);
+        Tensor output = input.Conv2d(FullKernel(), Bias);
         return Activation is null ? output : Run(Activation, output);
     }
 
