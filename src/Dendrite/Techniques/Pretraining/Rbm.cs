@@ -123,25 +123,32 @@ public sealed class Rbm : Module
         ArgumentNullException.ThrowIfNull(data);
         generator ??= new RandomGenerator(0);
         var optimizer = new Sgd(Parameters(), learningRate, momentum: momentum);
+        NN.Regularizers.Regularizer? ownRegularizer = Weight.Regularizer;
         Weight.Regularizer = weightDecay > 0 ? NN.Regularizers.Regularizer.L2(weightDecay) : null;
         int n = data.Shape[0];
         var errors = new List<double>();
-        for (int epoch = 0; epoch < epochs; epoch++)
+        try
         {
-            int[] order = generator.Permutation(n);
-            for (int start = 0; start < n; start += batchSize)
+            for (int epoch = 0; epoch < epochs; epoch++)
             {
-                int size = Math.Min(batchSize, n - start);
-                Tensor batch = data.IndexSelect(0, order.AsSpan(start, size));
-                optimizer.ZeroGrad();
-                Tensor loss = ContrastiveDivergenceLoss(batch, k, generator);
-                if (RegularizationLoss() is { } penalty) loss += penalty;
-                loss.Backward();
-                optimizer.Step();
+                int[] order = generator.Permutation(n);
+                for (int start = 0; start < n; start += batchSize)
+                {
+                    int size = Math.Min(batchSize, n - start);
+                    Tensor batch = data.IndexSelect(0, order.AsSpan(start, size));
+                    optimizer.ZeroGrad();
+                    Tensor loss = ContrastiveDivergenceLoss(batch, k, generator);
+                    if (RegularizationLoss() is { } penalty) loss += penalty;
+                    loss.Backward();
+                    optimizer.Step();
+                }
+                errors.Add(ReconstructionError(data));
             }
-            errors.Add(ReconstructionError(data));
         }
-        Weight.Regularizer = null;
+        finally
+        {
+            Weight.Regularizer = ownRegularizer; // the weight decay applies to this training only
+        }
         return errors;
     }
 

@@ -77,10 +77,20 @@ public static class HyperparameterSearch
         void RunOne(int i)
         {
             long trialSeed = TrialSeed(seed, i);
+            // The thread's default generator is reseeded for the trial and put back afterwards, so
+            // the caller's stream is the same whether or not it ran a search.
+            RandomGeneratorState saved = RandomGenerator.Default.GetState();
             RandomGenerator.SetDefaultSeed(trialSeed);
-            var watch = Stopwatch.StartNew();
-            double score = objective(configurations[i], new TrialContext(i, trialSeed, new RandomGenerator(trialSeed)));
-            trials[i] = new Trial(i, configurations[i], trialSeed, score, watch.Elapsed);
+            try
+            {
+                var watch = Stopwatch.StartNew();
+                double score = objective(configurations[i], new TrialContext(i, trialSeed, new RandomGenerator(trialSeed)));
+                trials[i] = new Trial(i, configurations[i], trialSeed, score, watch.Elapsed);
+            }
+            finally
+            {
+                RandomGenerator.Default.SetState(saved);
+            }
         }
         if (maxParallelism == 1)
             for (int i = 0; i < trials.Length; i++) RunOne(i);
