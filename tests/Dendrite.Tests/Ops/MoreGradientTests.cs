@@ -57,6 +57,9 @@ public class MoreGradientTests
         new("bce_with_logits_target_grad", [[3, 4], [3, 4]], x => x[0].BinaryCrossEntropyWithLogits(x[1]), 0.05f, 0.95f),
         new("gelu_wide", [[4, 5]], x => x[0].Gelu(), -4f, 4f),
         new("softplus_wide", [[4, 5]], x => x[0].Softplus(), -15f, 15f),
+        new("batchnorm_training_4d", [[3, 2, 3, 2], [2], [2]], x => x[0].BatchNorm(Tensor.Zeros([2]), Tensor.Ones([2]), x[1], x[2], training: true)),
+        new("batchnorm_training_2d_no_affine", [[5, 3]], x => x[0].BatchNorm(Tensor.Zeros([3]), Tensor.Ones([3]), null, null, training: true)),
+        new("batchnorm_eval_3d", [[2, 3, 4], [3], [3]], x => x[0].BatchNorm(Tensor.From(0.1f, -0.2f, 0.3f), Tensor.From(0.5f, 1.5f, 2f), x[1], x[2], training: false)),
         new("composite_mlp", [[4, 3], [3, 5], [5], [5, 2]], x => (x[0].MatMul(x[1]) + x[2]).Tanh().MatMul(x[3]).Sigmoid()),
     ];
 

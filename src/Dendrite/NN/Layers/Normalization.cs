@@ -68,38 +68,7 @@ public sealed class BatchNorm : Module
     {
         if (input.Rank < 2 || input.Shape[1] != NumFeatures)
             throw new ShapeMismatchException($"BatchNorm({NumFeatures}) got input {input.Shape}; expected [N, {NumFeatures}, ...] (channels on axis 1).");
-        int[] axes = [0, .. Enumerable.Range(2, input.Rank - 2)];
-        int[] broadcast = [1, NumFeatures, .. Enumerable.Repeat(1, input.Rank - 2)];
-        Tensor normalized;
-        if (IsTraining)
-        {
-            int count = input.Count / NumFeatures;
-            if (count < 2)
-                throw new ShapeMismatchException($"BatchNorm({NumFeatures}) in training mode needs more than one value per channel to estimate a variance; got input {input.Shape}. Use a larger batch or Eval().");
-            Tensor mean = input.Mean(axes, keepDims: true);
-            Tensor centered = input - mean;
-            Tensor variance = centered.Square().Mean(axes, keepDims: true);
-            normalized = centered / (variance + Epsilon).Sqrt();
-            using (new NoGrad())
-            {
-                UpdateRunning(RunningMean, mean.ToArray(), 1f);
-                UpdateRunning(RunningVariance, variance.ToArray(), count / (count - 1f));
-            }
-        }
-        else
-        {
-            Tensor mean = RunningMean.Reshape(broadcast);
-            Tensor scale = (RunningVariance.Reshape(broadcast) + Epsilon).Sqrt();
-            normalized = (input - mean) / scale;
-        }
-        if (Weight is null) return normalized;
-        return normalized * Weight.Reshape(broadcast) + Bias!.Reshape(broadcast);
-    }
-
-    private void UpdateRunning(Tensor running, float[] batch, float correction)
-    {
-        Span<float> r = running.Data;
-        for (int c = 0; c < r.Length; c++) r[c] = (1f - Momentum) * r[c] + Momentum * batch[c] * correction;
+        return input.BatchNorm(RunningMean, RunningVariance, Weight, Bias, IsTraining, Momentum, Epsilon);
     }
 
     /// <inheritdoc/>
