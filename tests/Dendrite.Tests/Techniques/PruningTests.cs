@@ -201,6 +201,33 @@ public class PruningTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheOutputJacobianOfALinearLayerIsItsInputAndTheGaussNewtonMatrixItsAverageOuterProduct()
+    {
+        // y_k = Σ_i W_ki x_i + b_k: ∂y_k/∂W_ki = x_i, ∂y_k/∂b_k = 1, zero elsewhere.
+        var model = new Sequential(new Dense(3, 2, generator: new RandomGenerator(10)));
+        var vector = ParameterVector.Trainable(model);
+        Tensor x = Tensor.Randn([4, 3], new RandomGenerator(11));
+        double[,] jacobian = Curvature.OutputJacobian(model, vector, x);
+        Assert.Equal(4 * 2, jacobian.GetLength(0));
+        Assert.Equal(2 * 3 + 2, jacobian.GetLength(1));
+        for (int n = 0; n < 4; n++)
+            for (int k = 0; k < 2; k++)
+                for (int j = 0; j < 8; j++)
+                {
+                    double expected = j < 6 ? (j / 3 == k ? x[n, j % 3] : 0) : (j - 6 == k ? 1 : 0);
+                    Assert.Equal(expected, jacobian[n * 2 + k, j], 6);
+                }
+        double[,] q = Curvature.GaussNewton(model, vector, x);
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++)
+            {
+                double sum = 0;
+                for (int r = 0; r < 8; r++) sum += jacobian[r, i] * jacobian[r, j];
+                Assert.Equal(sum / 4, q[i, j], 6);
+            }
+    }
+
+    [Fact]
     public void ParameterVectorRoundTripsAndLocatesElements()
     {
         var model = SmallNet(9, hidden: 3);

@@ -90,6 +90,15 @@ public class SearchTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void ASearchLeavesTheCallersDefaultGeneratorAsItWas()
+    {
+        RandomGenerator.SetDefaultSeed(123);
+        float expected = new RandomGenerator(123).NextFloat();
+        HyperparameterSearch.Random(Space(), 3, (c, _) => RandomGenerator.Default.NextDouble(), seed: 4);
+        Assert.Equal(expected, RandomGenerator.Default.NextFloat());
+    }
+
+    [Fact]
     public void CoarseToFineNarrowsAroundTheBestConfiguration()
     {
         double Objective(Configuration c, TrialContext _) => -Math.Abs(Math.Log10(c.Number("lr")) + 2.5) - Math.Abs(c.Number("dropout") - 0.1);
