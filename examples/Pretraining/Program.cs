@@ -4,7 +4,7 @@
 //    layer-wise pre-training on 20,000 unlabelled images (stacked denoising autoencoders, and RBMs
 //    as a deep belief network), then fine-tuned with the same optimiser for the same epochs.
 // 2. Dimension reduction to two numbers per image: a deep autoencoder's 2-D codes against 2-D PCA,
-//    compared by test reconstruction error.
+//    compared by test reconstruction error; both sets of codes are drawn as PNGs (the paths are printed).
 using System.Diagnostics;
 using Dendrite.Data;
 using Dendrite.NN;
@@ -12,6 +12,7 @@ using Dendrite.NN.Layers;
 using Dendrite.NN.Losses;
 using Dendrite.Ops;
 using Dendrite.Optim;
+using Dendrite.Plots;
 using Dendrite.Techniques.Pretraining;
 using Dendrite.Tensors;
 using Dendrite.Training;
@@ -67,4 +68,8 @@ autoencoder.Fit(pcaTrain, epochs: 25, batchSize: 128, learningRate: 1e-3f, seed:
 double autoencoderError = autoencoder.ReconstructionError(test.Features);
 Console.WriteLine($"2-D codes, test reconstruction MSE per pixel: PCA {pcaError:F4} ({100 * (pca.ExplainedVariance[0] + pca.ExplainedVariance[1]) / pca.TotalVariance:F1}% of the variance), deep autoencoder {autoencoderError:F4}");
 Console.WriteLine(autoencoderError < pcaError ? "the autoencoder's 2-D codes reconstruct better than PCA's" : "PCA reconstructs better this time");
+Tensor shown = test.Features.Narrow(0, 0, 3000).Contiguous();
+int[] shownClasses = test.ClassIndices()[..3000];
+Console.WriteLine($"plots: {ScatterPlots.SaveCodes(Path.Combine(AppContext.BaseDirectory, "plots", "autoencoder-codes.png"), autoencoder.Encode(shown), shownClasses, Datasets.FashionMnistClassNames, "deep autoencoder, 2-D codes of 3,000 test images")}");
+Console.WriteLine($"       {ScatterPlots.SaveCodes(Path.Combine(AppContext.BaseDirectory, "plots", "pca-codes.png"), pca.Transform(shown), shownClasses, Datasets.FashionMnistClassNames, "PCA, first two components of 3,000 test images")}");
 Console.WriteLine($"total time {watch.Elapsed.TotalSeconds:F0} s");

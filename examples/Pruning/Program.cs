@@ -9,6 +9,7 @@ using Dendrite.NN.Layers;
 using Dendrite.NN.Losses;
 using Dendrite.Ops;
 using Dendrite.Optim;
+using Dendrite.Plots;
 using Dendrite.Techniques.Pruning;
 using Dendrite.Tensors;
 using Dendrite.Training;
@@ -35,6 +36,8 @@ Console.Write(report.ToTable("accuracy", tolerance: 0.01));
 foreach (Parameter p in mask.Parameters)
     Console.WriteLine($"  {p.Name} {p.Shape}: {mask.SparsityOf(p):P1} pruned");
 var at90 = report.Rows.First(r => Math.Abs(r.Sparsity - 0.9) < 1e-3);
+Console.WriteLine("plot: " + FunctionPlots.SaveCurve(Path.Combine(AppContext.BaseDirectory, "plots", "accuracy-vs-sparsity.png"), [.. report.Rows.Select(r => 100 * r.Sparsity)], [.. report.Rows.Select(r => r.AfterRetraining)],
+    "weights pruned (%)", "test accuracy after retraining", title: "Magnitude pruning of a Fashion-MNIST MLP"));
 Console.WriteLine($"at 90% sparsity: {at90.AfterRetraining:F4} vs dense {report.Baseline:F4} (change {100 * (at90.AfterRetraining - report.Baseline):+0.00;-0.00} points)");
 
 // Neuron pruning on a fresh dense network: drop half of each hidden layer's units by outgoing
