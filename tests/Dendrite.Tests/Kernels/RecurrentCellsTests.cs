@@ -119,3 +119,31 @@ public class RecurrentCellsTests
         Assert.Equal([0f, 4f, 1f], previous);
     }
 }
+
+/// <summary>The per-step product with a packed recurrent weight against the plain GEMM twin.</summary>
+public class RecurrentGemmTests
+{
+    [Theory]
+    [InlineData(1, 7, 5, false)]
+    [InlineData(8, 32, 16, false)]
+    [InlineData(13, 40, 9, true)]
+    [InlineData(16, 1024, 256, true)]
+    [InlineData(5, 256, 1024, false)]
+    public void MatchesTheReference(int m, int n, int k, bool transposeB)
+    {
+        var generator = new RandomGenerator(m * 1000 + n);
+        int lda = k + 3, ldc = n + 5, ldb = transposeB ? k + 1 : n + 2;
+        float[] a = Tensor.Uniform([m * lda], -1f, 1f, generator).ToArray();
+        float[] b = Tensor.Uniform([(transposeB ? n : k) * ldb], -1f, 1f, generator).ToArray();
+        float[] start = Tensor.Uniform([m * ldc], -1f, 1f, generator).ToArray();
+        using var packed = new PackedMatrix();
+        packed.Pack(k, n, b, ldb, transposeB);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] fast = (float[])start.Clone(), plain = (float[])start.Clone();
+            RecurrentGemm.Multiply(m, a, lda, packed, fast, ldc, accumulate);
+            GemmReference.Multiply(m, n, k, a, lda, false, b, ldb, transposeB, plain, ldc, accumulate);
+            Support.Assertions.AllClose(plain, fast, 1e-5, 1e-4, $"C ({m}x{n}x{k}, accumulate {accumulate})");
+        }
+    }
+}

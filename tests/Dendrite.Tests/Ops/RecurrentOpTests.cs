@@ -95,3 +95,43 @@ public class RecurrentOpTests
         Assert.Contains("[3, 4]", error.Message);
     }
 }
+
+/// <summary>The batch is shared among threads in row blocks: the bits must not depend on how many.</summary>
+public class RecurrentThreadingTests
+{
+    [Fact]
+    public void ResultsDoNotDependOnTheThreadCount()
+    {
+        var generator = new RandomGenerator(15);
+        const int batch = 24, steps = 6, hidden = 96;
+        Tensor x = Tensor.Uniform([batch, steps, 4 * hidden], -1f, 1f, generator), w = Tensor.Uniform([4 * hidden, hidden], -0.1f, 0.1f, generator);
+        Tensor h0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator), c0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator);
+        Tensor p = Tensor.Uniform([3, hidden], -0.5f, 0.5f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        float[][] Run()
+        {
+            foreach (Tensor t in new[] { x, w, h0, c0, p })
+            {
+                t.RequiresGrad = true;
+                t.ZeroGrad();
+            }
+            Tensor y = x.LstmSequence(w, h0, c0, p);
+            float[] values = y.ToArray();
+            y.Backward(dy);
+            return [values, x.Grad!.ToArray(), w.Grad!.ToArray(), h0.Grad!.ToArray(), c0.Grad!.ToArray(), p.Grad!.ToArray()];
+        }
+        int threads = Dendrite.Kernels.Gemm.MaxThreads;
+        float[][] parallel, single;
+        try
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = Math.Max(2, Environment.ProcessorCount);
+            parallel = Run();
+            Dendrite.Kernels.Gemm.MaxThreads = 1;
+            single = Run();
+        }
+        finally
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = threads;
+        }
+        for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
+    }
+}

@@ -1,3 +1,4 @@
+using Dendrite.Kernels;
 using Dendrite.Tensors;
 
 namespace Dendrite.Ops;
@@ -11,11 +12,47 @@ namespace Dendrite.Ops;
 // backward is backpropagation through time: one GEMM per step for dL/dh_prev, and one GEMM over all
 // steps for dL/dW_hh ([G, B·T]·[B·T, H]).
 //
+// Speed: W_hh is packed once per sequence (Kernels/RecurrentGemm.cs) instead of at every step, and
+// the batch is split into row blocks that run the whole recurrence on different cores: sequences of a
+// batch never interact, so the blocks need no synchronisation between steps (a per-step split of each
+// small product would need two per step). Every row is computed the same way whatever the split, so
+// results do not depend on the number of threads.
+//
 // Direction: forward reads t = 0, 1, ..., T−1; reverse reads t = T−1, ..., 0 and still writes the
 // state after reading step t at position t (so a reverse layer's final state sits at t = 0).
 
 public static partial class TensorOps
 {
+    [ThreadStatic] private static PackedMatrix? _packedRecurrentWeight;
+
+    /// <summary>
+    /// Packs op(W) for the per-step products into this thread's reusable buffer: W_hhᵀ [H, G] for the
+    /// forward pass (<paramref name="transpose"/>), W_hh [G, H] for the backward pass.
+    /// </summary>
+    private static PackedMatrix PackRecurrentWeight(ReadOnlySpan<float> weight, int gates, int hidden, bool transpose)
+    {
+        PackedMatrix packed = _packedRecurrentWeight ??= new PackedMatrix();
+        if (transpose) packed.Pack(hidden, gates, weight, hidden, transposeB: true);
+        else packed.Pack(gates, hidden, weight, hidden, transposeB: false);
+        return packed;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(first row, end row) over blocks of the batch, on several cores when the
+    /// sequence is worth it (at least 4 rows and a few million multiply-adds per block).
+    /// </summary>
+    private static void ForEachBatchBlock(int batch, long multiplyAdds, Action<int, int> body)
+    {
+        int blocks = Math.Min(Math.Min(Gemm.MaxThreads, Environment.ProcessorCount), batch / 4);
+        blocks = (int)Math.Min(blocks, multiplyAdds / 2_000_000);
+        if (blocks <= 1)
+        {
+            body(0, batch);
+            return;
+        }
+        Parallel.For(0, blocks, block => body(batch * block / blocks, batch * (block + 1) / blocks));
+    }
+
     /// <summary>The time index of processing step <paramref name="step"/>.</summary>
     private static int TimeAt(int step, int steps, bool reverse) => reverse ? steps - 1 - step : step;
 

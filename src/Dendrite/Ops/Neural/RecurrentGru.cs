@@ -41,38 +41,23 @@ public static partial class TensorOps
             Tensor? bias = recurrentBias?.Contiguous(), keep = zoneoutKeep?.Contiguous();
             int gates = 3 * hidden, stateCount = batch * steps * hidden;
 
-            float[] saved = BufferPool.Rent(batch * steps * 4 * hidden);                  // (r, z, n, v_n) per step, [B, T, 4H]
-            float[] projection = BufferPool.Rent(batch * gates);                          // v_t [B, 3H]
-            float[]? candidates = keep is null ? null : BufferPool.Rent(stateCount);       // h̃ before zoneout
-            Tensor output = Tensor.Uninitialized(new Shape(batch, steps, hidden));
-            Span<float> states = output.Span;
-            ReadOnlySpan<float> u = x.Span, weight = w.Span;
-            Span<float> v = projection.AsSpan(0, batch * gates);
-            for (int s = 0; s < steps; s++)
+            var run = new GruRun(batch, steps, hidden, reverse)
             {
-                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
-                bool first = s == 0;
-                if (first) Gemm.Multiply(batch, gates, hidden, h0.Span, hidden, false, weight, hidden, true, v, gates);
-                else Gemm.Multiply(batch, gates, hidden, states[(previous * hidden)..], steps * hidden, false, weight, hidden, true, v, gates);
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    Span<float> vRow = v.Slice(b * gates, gates);
-                    if (bias is not null) TensorPrimitives.Add(vRow, bias.Span, vRow);
-                    ReadOnlySpan<float> statePrevious = first ? h0.Span.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
-                    Span<float> state = states.Slice(row, hidden);
-                    if (candidates is null)
-                    {
-                        RecurrentCells.GruForward(u.Slice(row * 3, gates), vRow, statePrevious, saved.AsSpan(row * 4, 4 * hidden), state);
-                        continue;
-                    }
-                    Span<float> candidate = candidates.AsSpan(row, hidden);
-                    RecurrentCells.GruForward(u.Slice(row * 3, gates), vRow, statePrevious, saved.AsSpan(row * 4, 4 * hidden), candidate);
-                    candidate.CopyTo(state);
-                    RecurrentCells.ZoneoutForward(keep!.Span.Slice(row, hidden), statePrevious, state);
-                }
-            }
-            BufferPool.Return(projection);
+                Input = x,
+                Saved = BufferPool.Rent(batch * steps * 4 * hidden),                          // (r, z, n, v_n) per step, [B, T, 4H]
+                Projection = BufferPool.Rent(batch * gates),                                 // v_t [B, 3H]
+                Candidates = keep is null ? null : BufferPool.Rent(stateCount),               // h̃ before zoneout
+                Output = Tensor.Uninitialized(new Shape(batch, steps, hidden)),
+                InitialHidden = h0,
+                Bias = bias,
+                Keep = keep,
+                Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
+            };
+            ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
+            BufferPool.Return(run.Projection);
+            float[] saved = run.Saved;
+            float[]? candidates = run.Candidates;
+            Tensor output = run.Output;
 
             if (GradMode.IsEnabled && (x.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || (bias?.RequiresGrad ?? false)))
             {
@@ -116,45 +101,38 @@ public static partial class TensorOps
             Tensor? bias = Input3;
             int batch = x.Shape[0], steps = x.Shape[1], hidden = w.Shape[1], gates = 3 * hidden;
             int stateCount = batch * steps * hidden;
-            ReadOnlySpan<float> states = output.Span, dStates = output.GradientSpan, weight = w.Span;
-            ReadOnlySpan<float> keep = Keep is null ? default : Keep.Span;
 
-            bool wantsInput = Wants(x);
-            float[]? scratch = wantsInput ? null : BufferPool.Rent(batch * steps * gates);
-            var writer = wantsInput ? new GradientWriter(x) : default;
-            Span<float> du = wantsInput ? writer.Destination : scratch.AsSpan(0, batch * steps * gates);
-            float[] hiddenGates = BufferPool.Rent(batch * steps * gates);                 // dV [B, T, 3H]
-            Span<float> dv = hiddenGates.AsSpan(0, batch * steps * gates);
-
-            float[] carry = BufferPool.Rent(2 * batch * hidden + hidden);
-            Span<float> dh = carry.AsSpan(0, batch * hidden);
-            Span<float> dhStep = carry.AsSpan(batch * hidden, batch * hidden);
-            Span<float> direct = carry.AsSpan(2 * batch * hidden, hidden);
-            dh.Clear();
-
-            for (int s = steps - 1; s >= 0; s--)
+            bool accumulateInput = false;
+            float[] du;
+            if (Wants(x))
             {
-                int t = TimeAt(s, steps, Reverse), previous = Reverse ? t + 1 : t - 1;
-                bool first = s == 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dhCarry = dh.Slice(b * hidden, hidden);
-                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
-                    ReadOnlySpan<float> statePrevious = first ? h0.Span.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
-                    if (Candidates is not null) RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, direct);
-                    RecurrentCells.GruBackward(Saved.AsSpan(row * 4, 4 * hidden), statePrevious, dhRow, du.Slice(row * 3, gates), dv.Slice(row * 3, gates), dhCarry);
-                    if (Candidates is not null) TensorPrimitives.Add(dhCarry, direct, dhCarry);
-                }
-                // dL/dh_{t−1} += dv_t·W_hh: [B, 3H] (rows T·3H apart) · [3H, H].
-                Gemm.Multiply(batch, hidden, gates, dv[(t * gates)..], steps * gates, false, weight, hidden, false, dh, hidden, accumulate: true);
+                x.GradientTarget(out accumulateInput);
+                du = accumulateInput ? BufferPool.Rent(batch * steps * gates) : x._gradBuffer!;
             }
+            else
+            {
+                du = BufferPool.Rent(batch * steps * gates);
+            }
+            var run = new GruRun(batch, steps, hidden, Reverse)
+            {
+                Saved = Saved,
+                Candidates = Candidates,
+                Output = output,
+                InitialHidden = h0,
+                Keep = Keep,
+                Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: false),
+                InputGradient = du,
+                HiddenGradient = BufferPool.Rent(batch * steps * gates),                      // dV [B, T, 3H]
+                Carry = BufferPool.Rent(3 * batch * hidden),
+            };
+            ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Backward);
+            Span<float> dv = run.HiddenGradient.AsSpan(0, batch * steps * gates);
 
-            if (Wants(h0)) Accumulate(h0, dh);
+            if (Wants(h0)) Accumulate(h0, run.Carry.AsSpan(0, batch * hidden));
             if (Wants(w))
             {
                 float[] previousStates = BufferPool.Rent(stateCount);
-                PreviousStates(states, h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
+                PreviousStates(output.Span, h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
                 Span<float> dw = w.GradientTarget(out bool accumulate);
                 Gemm.Multiply(gates, hidden, batch * steps, dv, gates, true, previousStates, hidden, false, dw, hidden, accumulate);
                 BufferPool.Return(previousStates);
@@ -165,10 +143,14 @@ public static partial class TensorOps
                 if (!accumulate) db.Clear();
                 for (int r = 0; r < batch * steps; r++) TensorPrimitives.Add(db, dv.Slice(r * gates, gates), db);
             }
-            if (wantsInput) writer.Commit();
-            if (scratch is not null) BufferPool.Return(scratch);
-            BufferPool.Return(hiddenGates);
-            BufferPool.Return(carry);
+            if (Wants(x) && accumulateInput)
+            {
+                Span<float> target = x.GradientSpan;
+                TensorPrimitives.Add(target, du.AsSpan(0, target.Length), target);
+            }
+            if (!Wants(x) || accumulateInput) BufferPool.Return(du);
+            BufferPool.Return(run.HiddenGradient);
+            BufferPool.Return(run.Carry);
         }
 
         protected override void ClearState()
@@ -179,6 +161,81 @@ public static partial class TensorOps
             if (Candidates is not null) BufferPool.Return(Candidates);
             Saved = [];
             Candidates = null;
+        }
+    }
+
+    /// <summary>One GRU sequence's buffers, shared by the threads that each run a block of its rows.</summary>
+    private sealed class GruRun(int batch, int steps, int hidden, bool reverse)
+    {
+        public Tensor Input = null!, Output = null!, InitialHidden = null!;
+        public Tensor? Bias, Keep;
+        public float[] Saved = [], Projection = [];
+        public float[]? Candidates;
+        public PackedMatrix Packed = null!;
+
+        // Backward only: dU and dV [B, T, 3H]; Carry = dh, dh_t and zoneout's share, each [B, H].
+        public float[] InputGradient = [], HiddenGradient = [], Carry = [];
+
+        /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
+        public void Forward(int first, int end)
+        {
+            int gates = 3 * hidden, rows = end - first;
+            Span<float> states = Output.Span;
+            ReadOnlySpan<float> u = Input.Span, h0 = InitialHidden.Span, keep = Keep is null ? default : Keep.Span;
+            Span<float> v = Projection.AsSpan(0, batch * gates);
+            for (int s = 0; s < steps; s++)
+            {
+                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
+                bool first0 = s == 0;
+                // v_t = h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart) · [H, 3H].
+                if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, v[(first * gates)..], gates, accumulate: false);
+                else RecurrentGemm.Multiply(rows, states[((first * steps + previous) * hidden)..], steps * hidden, Packed, v[(first * gates)..], gates, accumulate: false);
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    Span<float> vRow = v.Slice(b * gates, gates);
+                    if (Bias is not null) TensorPrimitives.Add(vRow, Bias.Span, vRow);
+                    ReadOnlySpan<float> statePrevious = first0 ? h0.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
+                    Span<float> state = states.Slice(row, hidden);
+                    if (Candidates is null)
+                    {
+                        RecurrentCells.GruForward(u.Slice(row * 3, gates), vRow, statePrevious, Saved.AsSpan(row * 4, 4 * hidden), state);
+                        continue;
+                    }
+                    Span<float> candidate = Candidates.AsSpan(row, hidden);
+                    RecurrentCells.GruForward(u.Slice(row * 3, gates), vRow, statePrevious, Saved.AsSpan(row * 4, 4 * hidden), candidate);
+                    candidate.CopyTo(state);
+                    RecurrentCells.ZoneoutForward(keep.Slice(row, hidden), statePrevious, state);
+                }
+            }
+        }
+
+        /// <summary>Backpropagation through time for rows [first, end): dU, dV, and dL/dh_0 left in the first block of <see cref="Carry"/>.</summary>
+        public void Backward(int first, int end)
+        {
+            int gates = 3 * hidden, rows = end - first, n = batch * hidden;
+            ReadOnlySpan<float> states = Output.Span, dStates = Output.GradientSpan, h0 = InitialHidden.Span;
+            ReadOnlySpan<float> keep = Keep is null ? default : Keep.Span;
+            Span<float> du = InputGradient.AsSpan(0, batch * steps * gates), dv = HiddenGradient.AsSpan(0, batch * steps * gates);
+            Span<float> dh = Carry.AsSpan(0, n), dhStep = Carry.AsSpan(n, n), direct = Carry.AsSpan(2 * n, n);
+            dh.Slice(first * hidden, rows * hidden).Clear();
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
+                bool first0 = s == 0;
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dhCarry = dh.Slice(b * hidden, hidden), share = direct.Slice(b * hidden, hidden);
+                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
+                    ReadOnlySpan<float> statePrevious = first0 ? h0.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
+                    if (Candidates is not null) RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, share);
+                    RecurrentCells.GruBackward(Saved.AsSpan(row * 4, 4 * hidden), statePrevious, dhRow, du.Slice(row * 3, gates), dv.Slice(row * 3, gates), dhCarry);
+                    if (Candidates is not null) TensorPrimitives.Add(dhCarry, share, dhCarry);
+                }
+                // dL/dh_{t−1} += dv_t·W_hh: [rows, 3H] (rows T·3H apart) · [3H, H].
+                RecurrentGemm.Multiply(rows, dv[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: true);
+            }
         }
     }
 }

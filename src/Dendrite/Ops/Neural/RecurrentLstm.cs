@@ -47,42 +47,23 @@ public static partial class TensorOps
             int gates = 4 * hidden, stateCount = batch * steps * hidden;
 
             // acts [B, T, 4H]: the input projections, then + h·W_hhᵀ, then the gate activations in place.
-            float[] acts = BufferPool.Rent(batch * steps * gates);
-            float[] tanhCell = BufferPool.Rent(stateCount);
-            float[]? candidates = keep is null ? null : BufferPool.Rent(2 * stateCount);   // c̃ and h̃ before zoneout
-            x.Span.CopyTo(acts);
-            Tensor output = Tensor.Uninitialized(new Shape(2, batch, steps, hidden));
-            Span<float> y = output.Span;
-            Span<float> states = y[..stateCount], cells = y[stateCount..];
-            ReadOnlySpan<float> peep = p is null ? default : p.Span;
-            ReadOnlySpan<float> weight = w.Span;
-            for (int s = 0; s < steps; s++)
+            var run = new LstmRun(batch, steps, hidden, reverse)
             {
-                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
-                bool first = s == 0;
-                // a_t += h_{t−1}·W_hhᵀ: [B, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart.
-                if (first) Gemm.Multiply(batch, gates, hidden, h0.Span, hidden, false, weight, hidden, true, acts.AsSpan(t * gates), steps * gates, accumulate: true);
-                else Gemm.Multiply(batch, gates, hidden, states[(previous * hidden)..], steps * hidden, false, weight, hidden, true, acts.AsSpan(t * gates), steps * gates, accumulate: true);
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    ReadOnlySpan<float> cellPrevious = first ? c0.Span.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
-                    Span<float> cell = cells.Slice(row, hidden), state = states.Slice(row, hidden);
-                    if (candidates is null)
-                    {
-                        RecurrentCells.LstmForward(acts.AsSpan(row * 4, gates), cellPrevious, peep, cell, tanhCell.AsSpan(row, hidden), state);
-                        continue;
-                    }
-                    Span<float> cellCandidate = candidates.AsSpan(stateCount + row, hidden), stateCandidate = candidates.AsSpan(row, hidden);
-                    RecurrentCells.LstmForward(acts.AsSpan(row * 4, gates), cellPrevious, peep, cellCandidate, tanhCell.AsSpan(row, hidden), stateCandidate);
-                    ReadOnlySpan<float> statePrevious = first ? h0.Span.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
-                    ReadOnlySpan<float> k = keep!.Span;
-                    cellCandidate.CopyTo(cell);
-                    RecurrentCells.ZoneoutForward(k.Slice(stateCount + row, hidden), cellPrevious, cell);
-                    stateCandidate.CopyTo(state);
-                    RecurrentCells.ZoneoutForward(k.Slice(row, hidden), statePrevious, state);
-                }
-            }
+                Acts = BufferPool.Rent(batch * steps * gates),
+                TanhCell = BufferPool.Rent(stateCount),
+                Candidates = keep is null ? null : BufferPool.Rent(2 * stateCount),   // c̃ and h̃ before zoneout
+                Output = Tensor.Uninitialized(new Shape(2, batch, steps, hidden)),
+                InitialHidden = h0,
+                InitialCell = c0,
+                Peepholes = p,
+                Keep = keep,
+                Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
+            };
+            x.Span.CopyTo(run.Acts);
+            ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
+            float[] acts = run.Acts, tanhCell = run.TanhCell;
+            float[]? candidates = run.Candidates;
+            Tensor output = run.Output;
 
             if (GradMode.IsEnabled && (x.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad || (p?.RequiresGrad ?? false)))
             {
@@ -135,72 +116,63 @@ public static partial class TensorOps
             Tensor? p = Input4;
             int batch = x.Shape[0], steps = x.Shape[1], hidden = w.Shape[1], gates = 4 * hidden;
             int stateCount = batch * steps * hidden;
-            ReadOnlySpan<float> y = output.Span, dy = output.GradientSpan;
-            ReadOnlySpan<float> states = y[..stateCount], cells = y[stateCount..];
-            ReadOnlySpan<float> dStates = dy[..stateCount], dCells = dy[stateCount..];
-            ReadOnlySpan<float> weight = w.Span, peep = p is null ? default : p.Span;
-            ReadOnlySpan<float> keep = Keep is null ? default : Keep.Span;
 
-            // dA [B, T, 4H]: written straight into the projections' gradient when they want one.
-            bool wantsInput = Wants(x);
-            float[]? scratch = wantsInput ? null : BufferPool.Rent(batch * steps * gates);
-            var writer = wantsInput ? new GradientWriter(x) : default;
-            Span<float> dA = wantsInput ? writer.Destination : scratch.AsSpan(0, batch * steps * gates);
-
-            float[] carry = BufferPool.Rent(4 * batch * hidden + hidden);
-            Span<float> dh = carry.AsSpan(0, batch * hidden);                         // dL/dh of the step before, [B, H]
-            Span<float> dc = carry.AsSpan(batch * hidden, batch * hidden);            // dL/dc of the step before
-            Span<float> dhStep = carry.AsSpan(2 * batch * hidden, batch * hidden);    // dL/dh_t in total
-            Span<float> dcStep = carry.AsSpan(3 * batch * hidden, batch * hidden);
-            Span<float> direct = carry.AsSpan(4 * batch * hidden, hidden);            // zoneout's share for c_{t−1}
-            dh.Clear();
-            dc.Clear();
-            float[]? peepholeGradient = p is null ? null : BufferPool.Rent(3 * hidden);
-            Span<float> dp = peepholeGradient is null ? default : peepholeGradient.AsSpan(0, 3 * hidden);
-            dp.Clear();
-
-            for (int s = steps - 1; s >= 0; s--)
+            // dA [B, T, 4H]: written straight into the projections' gradient when it is empty.
+            bool accumulateInput = false;
+            float[] dA;
+            if (Wants(x))
             {
-                int t = TimeAt(s, steps, Reverse), previous = Reverse ? t + 1 : t - 1;
-                bool first = s == 0;
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dcRow = dcStep.Slice(b * hidden, hidden);
-                    Span<float> dhCarry = dh.Slice(b * hidden, hidden), dcCarry = dc.Slice(b * hidden, hidden);
-                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
-                    TensorPrimitives.Add(dCells.Slice(row, hidden), dcCarry, dcRow);
-                    ReadOnlySpan<float> cellPrevious = first ? c0.Span.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
-                    ReadOnlySpan<float> cell = Candidates is null ? cells.Slice(row, hidden) : Candidates.AsSpan(stateCount + row, hidden);
-                    if (Candidates is not null)
-                    {
-                        // The carries become zoneout's direct shares for h_{t−1} and c_{t−1}; the GEMM adds to dh below.
-                        RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
-                        RecurrentCells.ZoneoutBackward(keep.Slice(stateCount + row, hidden), dcRow, direct);
-                    }
-                    RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, cell, TanhCell.AsSpan(row, hidden), peep,
-                        dhRow, dcRow, dA.Slice(row * 4, gates), dcCarry, dp);
-                    if (Candidates is not null) TensorPrimitives.Add(dcCarry, direct, dcCarry);
-                }
-                // dL/dh_{t−1} = da_t·W_hh: [B, 4H] (rows T·4H apart) · [4H, H].
-                Gemm.Multiply(batch, hidden, gates, dA[(t * gates)..], steps * gates, false, weight, hidden, false, dh, hidden, accumulate: Candidates is not null);
+                x.GradientTarget(out accumulateInput);
+                dA = accumulateInput ? BufferPool.Rent(batch * steps * gates) : x._gradBuffer!;
             }
+            else
+            {
+                dA = BufferPool.Rent(batch * steps * gates);
+            }
+            var run = new LstmRun(batch, steps, hidden, Reverse)
+            {
+                Acts = Acts,
+                TanhCell = TanhCell,
+                Candidates = Candidates,
+                Output = output,
+                InitialHidden = h0,
+                InitialCell = c0,
+                Peepholes = p,
+                Keep = Keep,
+                Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: false),
+                GatesGradient = dA,
+                Carry = BufferPool.Rent(5 * batch * hidden),
+                PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
+            };
+            ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Backward);
 
+            Span<float> dh = run.Carry.AsSpan(0, batch * hidden), dc = run.Carry.AsSpan(batch * hidden, batch * hidden);
             if (Wants(h0)) Accumulate(h0, dh);
             if (Wants(c0)) Accumulate(c0, dc);
             if (Wants(w))
             {
                 float[] previousStates = BufferPool.Rent(stateCount);
-                PreviousStates(states, h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
+                PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
                 Span<float> dw = w.GradientTarget(out bool accumulate);
                 Gemm.Multiply(gates, hidden, batch * steps, dA, gates, true, previousStates, hidden, false, dw, hidden, accumulate);
                 BufferPool.Return(previousStates);
             }
-            if (p is not null && Wants(p)) Accumulate(p, dp);
-            if (wantsInput) writer.Commit();
-            if (scratch is not null) BufferPool.Return(scratch);
-            if (peepholeGradient is not null) BufferPool.Return(peepholeGradient);
-            BufferPool.Return(carry);
+            if (p is not null && Wants(p))
+            {
+                // Σ over the batch in row order (each row summed its steps in time order): the same bits whatever the threads.
+                Span<float> dp = run.Carry.AsSpan(0, 3 * hidden);
+                run.PeepholeRows.AsSpan(0, 3 * hidden).CopyTo(dp);
+                for (int b = 1; b < batch; b++) TensorPrimitives.Add(dp, run.PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden), dp);
+                Accumulate(p, dp);
+            }
+            if (Wants(x) && accumulateInput)
+            {
+                Span<float> target = x.GradientSpan;
+                TensorPrimitives.Add(target, dA.AsSpan(0, target.Length), target);
+            }
+            if (!Wants(x) || accumulateInput) BufferPool.Return(dA);
+            if (run.PeepholeRows is not null) BufferPool.Return(run.PeepholeRows);
+            BufferPool.Return(run.Carry);
         }
 
         protected override void ClearState()
@@ -214,6 +186,97 @@ public static partial class TensorOps
             Acts = [];
             TanhCell = [];
             Candidates = null;
+        }
+    }
+
+    /// <summary>One LSTM sequence's buffers, shared by the threads that each run a block of its rows.</summary>
+    private sealed class LstmRun(int batch, int steps, int hidden, bool reverse)
+    {
+        public float[] Acts = [], TanhCell = [];
+        public float[]? Candidates;
+        public Tensor Output = null!, InitialHidden = null!, InitialCell = null!;
+        public Tensor? Peepholes, Keep;
+        public PackedMatrix Packed = null!;
+
+        // Backward only: dA [B, T, 4H]; Carry = dh, dc, dh_t, dc_t and zoneout's share for c, each [B, H]; peephole gradients per row [B, 3H].
+        public float[] GatesGradient = [], Carry = [];
+        public float[]? PeepholeRows;
+
+        /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
+        public void Forward(int first, int end)
+        {
+            int gates = 4 * hidden, stateCount = batch * steps * hidden, rows = end - first;
+            Span<float> y = Output.Span, states = y[..stateCount], cells = y[stateCount..];
+            ReadOnlySpan<float> h0 = InitialHidden.Span, c0 = InitialCell.Span;
+            ReadOnlySpan<float> peep = Peepholes is null ? default : Peepholes.Span, keep = Keep is null ? default : Keep.Span;
+            for (int s = 0; s < steps; s++)
+            {
+                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
+                bool first0 = s == 0;
+                // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart.
+                if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
+                else RecurrentGemm.Multiply(rows, states[((first * steps + previous) * hidden)..], steps * hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    ReadOnlySpan<float> cellPrevious = first0 ? c0.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
+                    Span<float> cell = cells.Slice(row, hidden), state = states.Slice(row, hidden);
+                    if (Candidates is null)
+                    {
+                        RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), cellPrevious, peep, cell, TanhCell.AsSpan(row, hidden), state);
+                        continue;
+                    }
+                    Span<float> cellCandidate = Candidates.AsSpan(stateCount + row, hidden), stateCandidate = Candidates.AsSpan(row, hidden);
+                    RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), cellPrevious, peep, cellCandidate, TanhCell.AsSpan(row, hidden), stateCandidate);
+                    ReadOnlySpan<float> statePrevious = first0 ? h0.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
+                    cellCandidate.CopyTo(cell);
+                    RecurrentCells.ZoneoutForward(keep.Slice(stateCount + row, hidden), cellPrevious, cell);
+                    stateCandidate.CopyTo(state);
+                    RecurrentCells.ZoneoutForward(keep.Slice(row, hidden), statePrevious, state);
+                }
+            }
+        }
+
+        /// <summary>Backpropagation through time for rows [first, end): dA, and dL/dh_0, dL/dc_0 left in the first two blocks of <see cref="Carry"/>.</summary>
+        public void Backward(int first, int end)
+        {
+            int gates = 4 * hidden, stateCount = batch * steps * hidden, rows = end - first, n = batch * hidden;
+            ReadOnlySpan<float> y = Output.Span, dy = Output.GradientSpan;
+            ReadOnlySpan<float> cells = y[stateCount..], dStates = dy[..stateCount], dCells = dy[stateCount..];
+            ReadOnlySpan<float> c0 = InitialCell.Span;
+            ReadOnlySpan<float> peep = Peepholes is null ? default : Peepholes.Span, keep = Keep is null ? default : Keep.Span;
+            Span<float> dA = GatesGradient.AsSpan(0, batch * steps * gates);
+            Span<float> dh = Carry.AsSpan(0, n), dc = Carry.AsSpan(n, n), dhStep = Carry.AsSpan(2 * n, n), dcStep = Carry.AsSpan(3 * n, n), direct = Carry.AsSpan(4 * n, n);
+            dh.Slice(first * hidden, rows * hidden).Clear();
+            dc.Slice(first * hidden, rows * hidden).Clear();
+            if (PeepholeRows is not null) PeepholeRows.AsSpan(first * 3 * hidden, rows * 3 * hidden).Clear();
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
+                bool first0 = s == 0;
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dcRow = dcStep.Slice(b * hidden, hidden);
+                    Span<float> dhCarry = dh.Slice(b * hidden, hidden), dcCarry = dc.Slice(b * hidden, hidden);
+                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
+                    TensorPrimitives.Add(dCells.Slice(row, hidden), dcCarry, dcRow);
+                    ReadOnlySpan<float> cellPrevious = first0 ? c0.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
+                    ReadOnlySpan<float> cell = Candidates is null ? cells.Slice(row, hidden) : Candidates.AsSpan(stateCount + row, hidden);
+                    if (Candidates is not null)
+                    {
+                        // The carries become zoneout's direct shares for h_{t−1} and c_{t−1}; the product adds to dh below.
+                        RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
+                        RecurrentCells.ZoneoutBackward(keep.Slice(stateCount + row, hidden), dcRow, direct.Slice(b * hidden, hidden));
+                    }
+                    Span<float> dp = PeepholeRows is null ? default : PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden);
+                    RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, cell, TanhCell.AsSpan(row, hidden), peep,
+                        dhRow, dcRow, dA.Slice(row * 4, gates), dcCarry, dp);
+                    if (Candidates is not null) TensorPrimitives.Add(dcCarry, direct.Slice(b * hidden, hidden), dcCarry);
+                }
+                // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H].
+                RecurrentGemm.Multiply(rows, dA[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: Candidates is not null);
+            }
         }
     }
 }

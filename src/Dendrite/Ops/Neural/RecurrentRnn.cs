@@ -40,29 +40,18 @@ public static partial class TensorOps
             int stateCount = batch * steps * hidden;
 
             // With zoneout the activations h̃ are kept apart from the mixed states; without, they are the output.
-            float[]? candidates = keep is null ? null : BufferPool.Rent(stateCount);
-            Tensor output = Tensor.Uninitialized(new Shape(batch, steps, hidden));
-            Span<float> states = output.Span;
-            Span<float> acts = candidates is null ? states : candidates.AsSpan(0, stateCount);
-            x.Span.CopyTo(acts);
-            ReadOnlySpan<float> weight = w.Span;
-            for (int s = 0; s < steps; s++)
+            var run = new RnnRun(batch, steps, hidden, reverse, relu)
             {
-                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
-                bool first = s == 0;
-                if (first) Gemm.Multiply(batch, hidden, hidden, h0.Span, hidden, false, weight, hidden, true, acts[(t * hidden)..], steps * hidden, accumulate: true);
-                else Gemm.Multiply(batch, hidden, hidden, states[(previous * hidden)..], steps * hidden, false, weight, hidden, true, acts[(t * hidden)..], steps * hidden, accumulate: true);
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    RecurrentCells.RnnForward(acts.Slice(row, hidden), relu);
-                    if (candidates is null) continue;
-                    Span<float> state = states.Slice(row, hidden);
-                    acts.Slice(row, hidden).CopyTo(state);
-                    ReadOnlySpan<float> statePrevious = first ? h0.Span.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
-                    RecurrentCells.ZoneoutForward(keep!.Span.Slice(row, hidden), statePrevious, state);
-                }
-            }
+                Candidates = keep is null ? null : BufferPool.Rent(stateCount),
+                Output = Tensor.Uninitialized(new Shape(batch, steps, hidden)),
+                InitialHidden = h0,
+                Keep = keep,
+                Packed = PackRecurrentWeight(w.Span, hidden, hidden, transpose: true),
+            };
+            x.Span.CopyTo(run.Candidates is null ? run.Output.Span : run.Candidates.AsSpan(0, stateCount));
+            ForEachBatchBlock(batch, (long)batch * steps * hidden * hidden, run.Forward);
+            float[]? candidates = run.Candidates;
+            Tensor output = run.Output;
 
             if (GradMode.ShouldRecord(x, w, h0))
             {
@@ -97,47 +86,46 @@ public static partial class TensorOps
             Tensor x = Input0, w = Input1!, h0 = Input2!;
             int batch = x.Shape[0], steps = x.Shape[1], hidden = w.Shape[1];
             int stateCount = batch * steps * hidden;
-            ReadOnlySpan<float> states = output.Span, dStates = output.GradientSpan, weight = w.Span;
-            ReadOnlySpan<float> acts = Candidates is null ? states : Candidates.AsSpan(0, stateCount);
-            ReadOnlySpan<float> keep = Keep is null ? default : Keep.Span;
 
-            bool wantsInput = Wants(x);
-            float[]? scratch = wantsInput ? null : BufferPool.Rent(stateCount);
-            var writer = wantsInput ? new GradientWriter(x) : default;
-            Span<float> dA = wantsInput ? writer.Destination : scratch.AsSpan(0, stateCount);
-
-            float[] carry = BufferPool.Rent(2 * batch * hidden);
-            Span<float> dh = carry.AsSpan(0, batch * hidden);
-            Span<float> dhStep = carry.AsSpan(batch * hidden, batch * hidden);
-            dh.Clear();
-
-            for (int s = steps - 1; s >= 0; s--)
+            bool accumulateInput = false;
+            float[] dA;
+            if (Wants(x))
             {
-                int t = TimeAt(s, steps, Reverse);
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = (b * steps + t) * hidden;
-                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dhCarry = dh.Slice(b * hidden, hidden);
-                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
-                    if (Keep is not null) RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
-                    RecurrentCells.RnnBackward(acts.Slice(row, hidden), dhRow, dA.Slice(row, hidden), Relu);
-                }
-                // dL/dh_{t−1} = da_t·W_hh: [B, H] (rows T·H apart) · [H, H].
-                Gemm.Multiply(batch, hidden, hidden, dA[(t * hidden)..], steps * hidden, false, weight, hidden, false, dh, hidden, accumulate: Keep is not null);
+                x.GradientTarget(out accumulateInput);
+                dA = accumulateInput ? BufferPool.Rent(stateCount) : x._gradBuffer!;
             }
+            else
+            {
+                dA = BufferPool.Rent(stateCount);
+            }
+            var run = new RnnRun(batch, steps, hidden, Reverse, Relu)
+            {
+                Candidates = Candidates,
+                Output = output,
+                InitialHidden = h0,
+                Keep = Keep,
+                Packed = PackRecurrentWeight(w.Span, hidden, hidden, transpose: false),
+                InputGradient = dA,
+                Carry = BufferPool.Rent(2 * batch * hidden),
+            };
+            ForEachBatchBlock(batch, (long)batch * steps * hidden * hidden, run.Backward);
 
-            if (Wants(h0)) Accumulate(h0, dh);
+            if (Wants(h0)) Accumulate(h0, run.Carry.AsSpan(0, batch * hidden));
             if (Wants(w))
             {
                 float[] previousStates = BufferPool.Rent(stateCount);
-                PreviousStates(states, h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
+                PreviousStates(output.Span, h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
                 Span<float> dw = w.GradientTarget(out bool accumulate);
                 Gemm.Multiply(hidden, hidden, batch * steps, dA, hidden, true, previousStates, hidden, false, dw, hidden, accumulate);
                 BufferPool.Return(previousStates);
             }
-            if (wantsInput) writer.Commit();
-            if (scratch is not null) BufferPool.Return(scratch);
-            BufferPool.Return(carry);
+            if (Wants(x) && accumulateInput)
+            {
+                Span<float> target = x.GradientSpan;
+                TensorPrimitives.Add(target, dA.AsSpan(0, target.Length), target);
+            }
+            if (!Wants(x) || accumulateInput) BufferPool.Return(dA);
+            BufferPool.Return(run.Carry);
         }
 
         protected override void ClearState()
@@ -145,6 +133,71 @@ public static partial class TensorOps
             Keep = null;
             if (Candidates is not null) BufferPool.Return(Candidates);
             Candidates = null;
+        }
+    }
+
+    /// <summary>One plain RNN sequence's buffers, shared by the threads that each run a block of its rows.</summary>
+    private sealed class RnnRun(int batch, int steps, int hidden, bool reverse, bool relu)
+    {
+        public Tensor Output = null!, InitialHidden = null!;
+        public Tensor? Keep;
+        public float[]? Candidates;
+        public PackedMatrix Packed = null!;
+
+        // Backward only: dA [B, T, H]; Carry = dh and dh_t, each [B, H].
+        public float[] InputGradient = [], Carry = [];
+
+        /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
+        public void Forward(int first, int end)
+        {
+            int stateCount = batch * steps * hidden, rows = end - first;
+            Span<float> states = Output.Span;
+            Span<float> acts = Candidates is null ? states : Candidates.AsSpan(0, stateCount);
+            ReadOnlySpan<float> h0 = InitialHidden.Span, keep = Keep is null ? default : Keep.Span;
+            for (int s = 0; s < steps; s++)
+            {
+                int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
+                bool first0 = s == 0;
+                // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart) · [H, H] into rows T·H apart.
+                if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, acts[((first * steps + t) * hidden)..], steps * hidden, accumulate: true);
+                else RecurrentGemm.Multiply(rows, states[((first * steps + previous) * hidden)..], steps * hidden, Packed, acts[((first * steps + t) * hidden)..], steps * hidden, accumulate: true);
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    RecurrentCells.RnnForward(acts.Slice(row, hidden), relu);
+                    if (Candidates is null) continue;
+                    Span<float> state = states.Slice(row, hidden);
+                    acts.Slice(row, hidden).CopyTo(state);
+                    ReadOnlySpan<float> statePrevious = first0 ? h0.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
+                    RecurrentCells.ZoneoutForward(keep.Slice(row, hidden), statePrevious, state);
+                }
+            }
+        }
+
+        /// <summary>Backpropagation through time for rows [first, end): dA, and dL/dh_0 left in the first block of <see cref="Carry"/>.</summary>
+        public void Backward(int first, int end)
+        {
+            int stateCount = batch * steps * hidden, rows = end - first, n = batch * hidden;
+            ReadOnlySpan<float> states = Output.Span, dStates = Output.GradientSpan;
+            ReadOnlySpan<float> acts = Candidates is null ? states : Candidates.AsSpan(0, stateCount);
+            ReadOnlySpan<float> keep = Keep is null ? default : Keep.Span;
+            Span<float> dA = InputGradient.AsSpan(0, stateCount);
+            Span<float> dh = Carry.AsSpan(0, n), dhStep = Carry.AsSpan(n, n);
+            dh.Slice(first * hidden, rows * hidden).Clear();
+            for (int s = steps - 1; s >= 0; s--)
+            {
+                int t = TimeAt(s, steps, reverse);
+                for (int b = first; b < end; b++)
+                {
+                    int row = (b * steps + t) * hidden;
+                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dhCarry = dh.Slice(b * hidden, hidden);
+                    TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
+                    if (Keep is not null) RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
+                    RecurrentCells.RnnBackward(acts.Slice(row, hidden), dhRow, dA.Slice(row, hidden), relu);
+                }
+                // dL/dh_{t−1} (+)= da_t·W_hh: [rows, H] (rows T·H apart) · [H, H].
+                RecurrentGemm.Multiply(rows, dA[((first * steps + t) * hidden)..], steps * hidden, Packed, dh[(first * hidden)..], hidden, accumulate: Keep is not null);
+            }
         }
     }
 }

@@ -1,0 +1,231 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Dendrite.Kernels;
+
+// The recurrent product of one time step, C[m, n] (+)= A[m, k]·P, where P = op(B) is the same
+// recurrent weight at every step of a sequence. P is packed once per sequence into column panels of
+// 32 (two zmm registers), [panel][k][32], zero beyond the last column, so that no step repacks it
+// (Gemm.Multiply would repack all of P, a megabyte for a 256-unit LSTM, at each of 64 steps). A is
+// read in place, one broadcast per row and k step, because it is small (one step of a batch).
+//
+// The micro-kernel holds an 8 x 32 tile of C in 16 zmm accumulators: for each k it loads 32 floats of
+// P and broadcasts 8 values of A, 16 fused multiply-adds. Each element of C is one FMA chain over all
+// of k in order, starting from zero, then stored or added to C once: the result does not depend on
+// how the rows are shared among threads. Identical to GemmReference except for that rounding order.
+// Without AVX-512 the packed matrix keeps the plain layout and the product is Gemm.Multiply's.
+
+/// <summary>
+/// A right-hand matrix op(B) [k, n] packed once for many products with different left-hand sides:
+/// the recurrent weight that every time step of a sequence multiplies. Reuse one instance across
+/// sequences with <see cref="Pack"/>; the memory is native and freed by <see cref="Dispose"/>.
+/// </summary>
+public sealed unsafe class PackedMatrix : IDisposable
+{
+    /// <summary>Columns per packed panel (two Vector512).</summary>
+    internal const int PanelColumns = 32;
+
+    private float* _data;
+    private long _capacity;
+    private bool _panelled;
+
+    /// <summary>k, the rows of op(B).</summary>
+    public int Depth { get; private set; }
+
+    /// <summary>n, the columns of op(B).</summary>
+    public int Columns { get; private set; }
+
+    /// <summary>Whether the packing thread may use the panel layout (AVX-512 and not narrowed by a test).</summary>
+    private static bool PanelledHere => Avx512F.IsSupported && Gemm.Kernel == Gemm.InstructionSet.Avx512;
+
+    /// <summary>Whether this matrix is in the panel layout (AVX-512); otherwise it is kept row-major [k, n] for Gemm.Multiply.</summary>
+    internal bool Panelled => _panelled;
+
+    internal float* Data => _data;
+
+    /// <summary>Packs op(B) [k, n] (B itself, row stride <paramref name="ldb"/>, or the transpose of a stored [n, k]).</summary>
+    public void Pack(int k, int n, ReadOnlySpan<float> b, int ldb, bool transposeB)
+    {
+        if (k <= 0 || n <= 0 || ldb < (transposeB ? k : n) || b.Length < (long)((transposeB ? n : k) - 1) * ldb + (transposeB ? k : n))
+            throw new ArgumentException($"PackedMatrix.Pack: op(B) [{k}, {n}] with ldb {ldb} (transposeB {transposeB}) does not fit a span of {b.Length}.", nameof(b));
+        Depth = k;
+        Columns = n;
+        _panelled = PanelledHere;
+        int panels = (n + PanelColumns - 1) / PanelColumns;
+        long length = Panelled ? (long)panels * k * PanelColumns : (long)k * n;
+        if (_capacity < length)
+        {
+            NativeMemory.AlignedFree(_data);
+            _data = null;
+            _capacity = 0;
+            _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+            _capacity = length;
+        }
+        if (!Panelled)
+        {
+            // Row-major op(B) for Gemm.Multiply.
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++) _data[(long)p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j];
+            return;
+        }
+        for (int panel = 0; panel < panels; panel++)
+        {
+            float* destination = _data + (long)panel * k * PanelColumns;
+            int first = panel * PanelColumns, width = Math.Min(PanelColumns, n - first);
+            if (width < PanelColumns) new Span<float>(destination, k * PanelColumns).Clear();
+            for (int j = 0; j < width; j++)
+            {
+                int column = first + j;
+                if (transposeB)
+                {
+                    ReadOnlySpan<float> row = b.Slice(column * ldb, k);   // op(B)[:, column] is row `column` of the stored B
+                    for (int p = 0; p < k; p++) destination[p * PanelColumns + j] = row[p];
+                }
+                else
+                {
+                    for (int p = 0; p < k; p++) destination[p * PanelColumns + j] = b[p * ldb + column];
+                }
+            }
+        }
+    }
+
+    /// <summary>Frees the native memory.</summary>
+    public void Dispose()
+    {
+        NativeMemory.AlignedFree(_data);
+        _data = null;
+        _capacity = 0;
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native memory of an instance that was not disposed.</summary>
+    ~PackedMatrix() => NativeMemory.AlignedFree(_data);
+}
+
+/// <summary>
+/// C[m, n] (+)= A[m, k]·P with P a <see cref="PackedMatrix"/>: the per-step product of a recurrent
+/// layer, on the calling thread (callers share the rows of a batch among threads themselves).
+/// </summary>
+public static class RecurrentGemm
+{
+    private const int TileRows = 8;
+
+    /// <summary>
+    /// C = A·P, or C += A·P when <paramref name="accumulate"/>. A is [m, k] row-major with row stride
+    /// <paramref name="lda"/>; C is [m, n] with row stride <paramref name="ldc"/>; k and n are P's.
+    /// </summary>
+    public static unsafe void Multiply(int m, ReadOnlySpan<float> a, int lda, PackedMatrix packed, Span<float> c, int ldc, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.Depth, n = packed.Columns;
+        if (m < 0 || lda < k || ldc < n || (m > 0 && (a.Length < (long)(m - 1) * lda + k || c.Length < (long)(m - 1) * ldc + n)))
+            throw new ArgumentException($"RecurrentGemm.Multiply: A [{m}, {k}] (lda {lda}) and C [{m}, {n}] (ldc {ldc}) do not fit spans of {a.Length} and {c.Length}.", nameof(a));
+        if (m == 0) return;
+        if (!packed.Panelled)
+        {
+            Gemm.Multiply(m, n, k, a, lda, false, new ReadOnlySpan<float>(packed.Data, k * n), n, false, c, ldc, accumulate);
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        {
+            float* tile = stackalloc float[TileRows * PackedMatrix.PanelColumns];
+            int panels = (n + PackedMatrix.PanelColumns - 1) / PackedMatrix.PanelColumns;
+            for (int row = 0; row < m; row += TileRows)
+            {
+                int rows = Math.Min(TileRows, m - row);
+                for (int panel = 0; panel < panels; panel++)
+                {
+                    int first = panel * PackedMatrix.PanelColumns, width = Math.Min(PackedMatrix.PanelColumns, n - first);
+                    float* b = packed.Data + (long)panel * k * PackedMatrix.PanelColumns;
+                    float* target = width == PackedMatrix.PanelColumns ? pc + (long)row * ldc + first : tile;
+                    long ldt = width == PackedMatrix.PanelColumns ? ldc : PackedMatrix.PanelColumns;
+                    bool add = accumulate && width == PackedMatrix.PanelColumns;
+                    Tile(rows, k, pa + (long)row * lda, lda, b, target, ldt, add);
+                    if (width == PackedMatrix.PanelColumns) continue;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float* source = tile + r * PackedMatrix.PanelColumns, destination = pc + (long)(row + r) * ldc + first;
+                        for (int j = 0; j < width; j++) destination[j] = accumulate ? destination[j] + source[j] : source[j];
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void Tile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+    {
+        switch (rows)
+        {
+            case 8: Kernel<Rows8>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 7: Kernel<Rows7>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 6: Kernel<Rows6>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 5: Kernel<Rows5>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 4: Kernel<Rows4>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 3: Kernel<Rows3>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 2: Kernel<Rows2>(depth, a, lda, b, c, ldc, accumulate); break;
+            default: Kernel<Rows1>(depth, a, lda, b, c, ldc, accumulate); break;
+        }
+    }
+
+    private interface IRows
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct Rows1 : IRows { public static int Value => 1; }
+    private readonly struct Rows2 : IRows { public static int Value => 2; }
+    private readonly struct Rows3 : IRows { public static int Value => 3; }
+    private readonly struct Rows4 : IRows { public static int Value => 4; }
+    private readonly struct Rows5 : IRows { public static int Value => 5; }
+    private readonly struct Rows6 : IRows { public static int Value => 6; }
+    private readonly struct Rows7 : IRows { public static int Value => 7; }
+    private readonly struct Rows8 : IRows { public static int Value => 8; }
+
+    /// <summary>C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R is a constant per instantiation so unused rows fold away.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+        where TRows : struct, IRows
+    {
+        Vector512<float> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default, l3 = default, r3 = default;
+        Vector512<float> l4 = default, r4 = default, l5 = default, r5 = default, l6 = default, r6 = default, l7 = default, r7 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<float> left = Vector512.Load(b), right = Vector512.Load(b + 16);
+            b += PackedMatrix.PanelColumns;
+            Vector512<float> x = Vector512.Create(a0[p]);
+            l0 = Vector512.FusedMultiplyAdd(x, left, l0);
+            r0 = Vector512.FusedMultiplyAdd(x, right, r0);
+            if (TRows.Value > 1) { x = Vector512.Create(a1[p]); l1 = Vector512.FusedMultiplyAdd(x, left, l1); r1 = Vector512.FusedMultiplyAdd(x, right, r1); }
+            if (TRows.Value > 2) { x = Vector512.Create(a2[p]); l2 = Vector512.FusedMultiplyAdd(x, left, l2); r2 = Vector512.FusedMultiplyAdd(x, right, r2); }
+            if (TRows.Value > 3) { x = Vector512.Create(a3[p]); l3 = Vector512.FusedMultiplyAdd(x, left, l3); r3 = Vector512.FusedMultiplyAdd(x, right, r3); }
+            if (TRows.Value > 4) { x = Vector512.Create(a4[p]); l4 = Vector512.FusedMultiplyAdd(x, left, l4); r4 = Vector512.FusedMultiplyAdd(x, right, r4); }
+            if (TRows.Value > 5) { x = Vector512.Create(a5[p]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
+            if (TRows.Value > 6) { x = Vector512.Create(a6[p]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
+            if (TRows.Value > 7) { x = Vector512.Create(a7[p]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
+        }
+        Store(c, l0, r0, accumulate);
+        if (TRows.Value > 1) Store(c + ldc, l1, r1, accumulate);
+        if (TRows.Value > 2) Store(c + 2 * ldc, l2, r2, accumulate);
+        if (TRows.Value > 3) Store(c + 3 * ldc, l3, r3, accumulate);
+        if (TRows.Value > 4) Store(c + 4 * ldc, l4, r4, accumulate);
+        if (TRows.Value > 5) Store(c + 5 * ldc, l5, r5, accumulate);
+        if (TRows.Value > 6) Store(c + 6 * ldc, l6, r6, accumulate);
+        if (TRows.Value > 7) Store(c + 7 * ldc, l7, r7, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, Vector512<float> left, Vector512<float> right, bool accumulate)
+    {
+        if (accumulate)
+        {
+            left += Vector512.Load(c);
+            right += Vector512.Load(c + 16);
+        }
+        Vector512.Store(left, c);
+        Vector512.Store(right, c + 16);
+    }
+}
