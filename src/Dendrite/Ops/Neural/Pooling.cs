@@ -1,3 +1,4 @@
+using System.Buffers;
 using Dendrite.Autograd;
 using Dendrite.Kernels;
 using Dendrite.Tensors;
@@ -20,10 +21,13 @@ public static partial class TensorOps
             int batch = x.Shape[0], planes = x.Shape[1];
             Tensor output = Tensor.Uninitialized(new Shape(batch, planes, geometry.OutputHeight, geometry.OutputWidth));
             int outputSize = planes * geometry.OutputPixels, imageSize = planes * geometry.Height * geometry.Width;
-            var argmax = new int[batch * outputSize];
+            // The arg-max positions are only needed for the backward pass; they come from a pool and go back when the node is released.
+            bool record = GradMode.ShouldRecord(x);
+            int[] argmax = ArrayPool<int>.Shared.Rent(batch * outputSize);
             for (int n = 0; n < batch; n++)
                 Pooling.MaxForward(geometry, x.Span.Slice(n * imageSize, imageSize), output.Span.Slice(n * outputSize, outputSize), argmax.AsSpan(n * outputSize, outputSize));
-            if (GradMode.ShouldRecord(x))
+            if (!record) ArrayPool<int>.Shared.Return(argmax);
+            else
             {
                 var node = MaxPoolNode.Rent();
                 node.Input0 = x;
@@ -156,7 +160,11 @@ public static partial class TensorOps
                     dx[n * ImageSize + ArgMax[n * OutputSize + o]] += dy[n * OutputSize + o];
         }
 
-        protected override void ClearState() => ArgMax = [];
+        protected override void ClearState()
+        {
+            if (ArgMax.Length > 0) ArrayPool<int>.Shared.Return(ArgMax);
+            ArgMax = [];
+        }
     }
 
     // dx[window(i, j)] += dy[i, j] / |window(i, j)|
