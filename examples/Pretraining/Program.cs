@@ -51,7 +51,7 @@ double pretrainedAccuracy = FineTune(pretrained, seed: 5);
 Console.WriteLine($"stacked-autoencoder pre-training + the same fine-tuning: test accuracy {pretrainedAccuracy:F4} ({watch.Elapsed.TotalSeconds:F0} s)");
 
 // The same with RBMs trained by CD-1 (a deep belief network's initialisation).
-var rbmLayers = GreedyPretraining.DeepBeliefNetwork(unlabelled, sizes, epochs: 3, batchSize: 64, learningRate: 0.05f, k: 1, generator: new RandomGenerator(1),
+var rbmLayers = GreedyPretraining.DeepBeliefNetwork(unlabelled, sizes, epochs: 5, batchSize: 64, learningRate: 0.1f, k: 1, generator: new RandomGenerator(1),
     onLayer: (layer, error) => Console.WriteLine($"  RBM {sizes[layer]}<->{sizes[layer + 1]}: reconstruction MSE {error:F4}"));
 var dbn = GreedyPretraining.Classifier(rbmLayers, 10, new RandomGenerator(1));
 double dbnAccuracy = FineTune(dbn, seed: 5);
