@@ -128,12 +128,12 @@ public class RecurrentTests(ITestOutputHelper output)
             chunk.RequiresGrad = true;
             chunks.Add(chunk);
             RecurrentOutput result = lstm.Forward(chunk, state);
+            state = result.State.Detach();   // carry the values, not the graph (before Backward, which frees the graph's memory)
             Assertions.AllClose(whole.Narrow(1, start, 4).Contiguous(), result.Output.Contiguous(), 1e-6, 1e-6, $"chunk at {start}");
             lstm.ZeroGrad();
             result.Output.Sum().Backward();
             Assert.NotNull(chunk.Grad);
             Assert.NotNull(lstm.HiddenWeight(0).Grad);
-            state = result.State.Detach();   // carry the values, not the graph
         }
         // One more chunk from the detached state: its backward reaches only its own chunk.
         chunks[0].ZeroGrad();

@@ -18,8 +18,8 @@ public sealed record RecurrentState(Tensor Hidden, Tensor? Cell = null)
 {
     /// <summary>
     /// The same values outside the graph, for truncated backpropagation through time: carry the
-    /// state into the next chunk, but stop gradients at the chunk boundary. The storage stays alive
-    /// past <c>Backward()</c>.
+    /// state into the next chunk, but stop gradients at the chunk boundary. Call it before the chunk's
+    /// <c>Backward()</c>; the storage then stays alive past it.
     /// </summary>
     public RecurrentState Detach() => new(Hidden.Detach(), Cell?.Detach());
 }

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Dendrite.Autograd;
+using Dendrite.Data;
+using Dendrite.Ops;
 using Dendrite.Tensors;
 
 namespace Dendrite.NN.Layers;
@@ -67,6 +70,91 @@ public sealed class RecurrentLanguageModel : Module
         RecurrentOutput recurrent = Lstm.Forward(Run(Embedding, input), state);
         Tensor logits = Run(Head, Run(OutputDropout, recurrent.Output));
         return new RecurrentOutput(logits, recurrent.State);
+    }
+
+    /// <summary>
+    /// The model's cross-entropy on token streams [streams, steps] (e.g. <c>Sequences.Streams</c>), in bits
+    /// per predicted token: every token but each stream's first is predicted from all before it in its
+    /// stream, read in chunks of <paramref name="chunkLength"/> with the state carried over. Evaluation
+    /// mode, no graph.
+    /// </summary>
+    public double CrossEntropyBits(Tensor streams, int chunkLength = 64)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        var (rows, steps) = streams.Shape.Dims2("RecurrentLanguageModel.CrossEntropyBits");
+        bool training = IsTraining;
+        Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            RecurrentState? state = null;
+            double nats = 0;
+            long count = 0;
+            for (int start = 0; start + 1 < steps; start += chunkLength)
+            {
+                int length = Math.Min(chunkLength, steps - 1 - start);
+                var (inputs, targets) = Sequences.NextTokenChunk(streams, start, length);
+                RecurrentOutput output = Forward(inputs, state);
+                nats += output.Output.Reshape(rows * length, VocabularySize).SoftmaxCrossEntropy(targets, Reduction.Sum).Item();
+                count += rows * length;
+                state = output.State;
+            }
+            return nats / count / Math.Log(2);
+        }
+        finally
+        {
+            Train(training);
+        }
+    }
+
+    /// <summary>
+    /// Continues <paramref name="prompt"/> (at least one token) by sampling one token at a time from
+    /// softmax(logits / <paramref name="temperature"/>), until <paramref name="stopToken"/> is drawn or
+    /// <paramref name="maxTokens"/> are produced. Returns the new tokens (including a drawn stop token).
+    /// </summary>
+    public int[] Generate(ReadOnlySpan<int> prompt, int maxTokens, RandomGenerator generator, float temperature = 1f, int? stopToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (prompt.IsEmpty) throw new ArgumentException("RecurrentLanguageModel.Generate needs a prompt of at least one token.", nameof(prompt));
+        if (!(temperature > 0f)) throw new ArgumentOutOfRangeException(nameof(temperature), $"The temperature must be positive; got {temperature}.");
+        bool training = IsTraining;
+        Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            var tokens = new float[prompt.Length];
+            for (int i = 0; i < prompt.Length; i++) tokens[i] = prompt[i];
+            RecurrentOutput output = Forward(Tensor.FromArray(tokens, new Shape(1, prompt.Length)), null);
+            var produced = new List<int>();
+            while (produced.Count < maxTokens)
+            {
+                float[] logits = output.Output.Select(1, output.Output.Shape[1] - 1).Contiguous().ToArray();
+                int next = SampleFromLogits(logits, temperature, generator);
+                produced.Add(next);
+                if (next == stopToken) break;
+                output = Forward(Tensor.FromArray([next], new Shape(1, 1)), output.State);
+            }
+            return [.. produced];
+        }
+        finally
+        {
+            Train(training);
+        }
+    }
+
+    /// <summary>A draw from softmax(<paramref name="logits"/> / temperature).</summary>
+    internal static int SampleFromLogits(float[] logits, float temperature, RandomGenerator generator)
+    {
+        double max = logits.Max(), total = 0;
+        var weights = new double[logits.Length];
+        for (int i = 0; i < logits.Length; i++) total += weights[i] = Math.Exp((logits[i] - max) / temperature);
+        double u = generator.NextDouble() * total;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            u -= weights[i];
+            if (u < 0) return i;
+        }
+        return weights.Length - 1;
     }
 
     /// <inheritdoc/>

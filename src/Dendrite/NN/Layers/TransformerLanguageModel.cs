@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Dendrite.Autograd;
+using Dendrite.Data;
 using Dendrite.NN.Initializers;
+using Dendrite.Ops;
 using Dendrite.Tensors;
 
 namespace Dendrite.NN.Layers;
@@ -103,6 +106,82 @@ public sealed class TransformerLanguageModel : Module
         Tensor x = Run(EmbeddingDropout, Run(Position, Run(TokenEmbedding, input)));
         foreach (TransformerEncoderLayer layer in _layers) x = layer.Forward(x, null, isCausal: true);
         return Run(Head, Run(Norm, x));
+    }
+
+    /// <summary>
+    /// The model's cross-entropy on token streams [streams, steps] (e.g. <c>Sequences.Streams</c>), in bits
+    /// per predicted token: every token but each stream's first is predicted. Windows of
+    /// <see cref="ContextLength"/> tokens slide by half a window and score only their second half (the
+    /// first window all of it), so every prediction sees at least half a context of history. Evaluation
+    /// mode, no graph.
+    /// </summary>
+    public double CrossEntropyBits(Tensor streams)
+    {
+        ArgumentNullException.ThrowIfNull(streams);
+        var (rows, steps) = streams.Shape.Dims2("TransformerLanguageModel.CrossEntropyBits");
+        int window = Math.Min(ContextLength, steps - 1), stride = Math.Max(1, window / 2);
+        bool training = IsTraining;
+        Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            double nats = 0;
+            long count = 0;
+            int scoredUpTo = 0;   // predictions of positions 1..scoredUpTo are done
+            for (int start = 0; scoredUpTo < steps - 1; start = Math.Min(start + stride, steps - 1 - window))
+            {
+                var (inputs, targets) = Sequences.NextTokenChunk(streams, start, window);
+                Tensor losses = Forward(inputs).Reshape(rows * window, VocabularySize).SoftmaxCrossEntropy(targets, Reduction.None);
+                float[] values = losses.ToArray();
+                // Position start + t predicts token start + t + 1; score only those not scored before.
+                for (int t = Math.Max(0, scoredUpTo - start); t < window; t++)
+                    for (int r = 0; r < rows; r++) nats += values[r * window + t];
+                count += (long)rows * (window - Math.Max(0, scoredUpTo - start));
+                scoredUpTo = start + window;
+            }
+            return nats / count / Math.Log(2);
+        }
+        finally
+        {
+            Train(training);
+        }
+    }
+
+    /// <summary>
+    /// Continues <paramref name="prompt"/> (at least one token) by sampling one token at a time from
+    /// softmax(logits / <paramref name="temperature"/>), with the last <see cref="ContextLength"/> tokens
+    /// as context, until <paramref name="stopToken"/> is drawn or <paramref name="maxTokens"/> are produced.
+    /// Returns the new tokens (including a drawn stop token).
+    /// </summary>
+    public int[] Generate(ReadOnlySpan<int> prompt, int maxTokens, RandomGenerator generator, float temperature = 1f, int? stopToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (prompt.IsEmpty) throw new ArgumentException("TransformerLanguageModel.Generate needs a prompt of at least one token.", nameof(prompt));
+        if (!(temperature > 0f)) throw new ArgumentOutOfRangeException(nameof(temperature), $"The temperature must be positive; got {temperature}.");
+        bool training = IsTraining;
+        Eval();
+        try
+        {
+            using var _ = new NoGrad();
+            var context = new List<int>(prompt.ToArray());
+            var produced = new List<int>();
+            while (produced.Count < maxTokens)
+            {
+                int length = Math.Min(context.Count, ContextLength);
+                var tokens = new float[length];
+                for (int i = 0; i < length; i++) tokens[i] = context[context.Count - length + i];
+                Tensor logits = Forward(Tensor.FromArray(tokens, new Shape(1, length)));
+                int next = RecurrentLanguageModel.SampleFromLogits(logits.Select(1, length - 1).Contiguous().ToArray(), temperature, generator);
+                produced.Add(next);
+                context.Add(next);
+                if (next == stopToken) break;
+            }
+            return [.. produced];
+        }
+        finally
+        {
+            Train(training);
+        }
     }
 
     /// <inheritdoc/>
