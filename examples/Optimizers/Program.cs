@@ -4,6 +4,7 @@
 // steps. Then a schedule and a checkpoint: Adam with cosine warm restarts, stopped half-way,
 // saved, reloaded into fresh objects, and finished with bit-identical results.
 using System.Diagnostics;
+using Dendrite.Autograd;
 using Dendrite.NN;
 using Dendrite.NN.Layers;
 using Dendrite.Ops;
