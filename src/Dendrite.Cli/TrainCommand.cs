@@ -137,7 +137,8 @@ internal static class TrainCommand
         {
             case "none": break;
             case "cosine":
-                callbacks.Add(new LearningRateScheduler(new CosineAnnealingWarmRestarts(learningRate, Math.Max(1, (long)epochs * batchesPerEpoch)), perBatch: true));
+                // One cosine period over the run (plus one step, so the rate logged after the last batch is not a restart).
+                callbacks.Add(new LearningRateScheduler(new CosineAnnealingWarmRestarts(learningRate, Math.Max(1, (long)epochs * batchesPerEpoch) + 1), perBatch: true));
                 break;
             case "exponential":
                 callbacks.Add(new LearningRateScheduler(new ExponentialDecay(learningRate, settings.LearningRateDecay)));
