@@ -47,18 +47,20 @@ public static class RecurrentCells
     /// gate activations (i, f, g, o) in place and writes the new cell, its tanh and the new hidden state.
     /// </summary>
     /// <param name="gates">[4H]: in, a = the summed projections; out, the activations i, f, g, o.</param>
+    /// <param name="bias">b [4H] added to a first (the input and hidden biases summed), or empty.</param>
     /// <param name="cellPrevious">c_prev [H].</param>
     /// <param name="peepholes">(p_i, p_f, p_o) [3H], or empty for none.</param>
     /// <param name="cell">c [H], written.</param>
     /// <param name="tanhCell">tanh(c) [H], written (kept for the backward pass).</param>
     /// <param name="hidden">h [H], written.</param>
-    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> peepholes,
+    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> bias, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> peepholes,
         Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
         int h = cell.Length;
         Check(gates.Length == 4 * h && cellPrevious.Length == h && tanhCell.Length == h && hidden.Length == h
-            && (peepholes.IsEmpty || peepholes.Length == 3 * h), "LstmForward");
+            && (peepholes.IsEmpty || peepholes.Length == 3 * h) && (bias.IsEmpty || bias.Length == 4 * h), "LstmForward");
         bool peep = !peepholes.IsEmpty;
+        if (!bias.IsEmpty) TensorPrimitives.Add(gates, bias, gates);
         ref float a = ref MemoryMarshal.GetReference(gates);
         ref float cp = ref MemoryMarshal.GetReference(cellPrevious);
         ref float p = ref peep ? ref MemoryMarshal.GetReference(peepholes) : ref Unsafe.NullRef<float>();

@@ -9,11 +9,12 @@ public static class RecurrentCellsReference
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
 
     /// <summary>As <see cref="RecurrentCells.LstmForward"/>.</summary>
-    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> peepholes,
+    public static void LstmForward(Span<float> gates, ReadOnlySpan<float> bias, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> peepholes,
         Span<float> cell, Span<float> tanhCell, Span<float> hidden)
     {
         int n = cell.Length;
         bool peep = !peepholes.IsEmpty;
+        for (int j = 0; j < bias.Length; j++) gates[j] += bias[j];
         for (int j = 0; j < n; j++)
         {
             float i = Sigmoid(gates[j] + (peep ? peepholes[j] * cellPrevious[j] : 0f));

@@ -18,11 +18,12 @@ public class RecurrentCellsTests
         {
             var generator = new RandomGenerator(hidden);
             float[] a = Random(generator, 4 * hidden, 3f), cp = Random(generator, hidden), p = peep ? Random(generator, 3 * hidden, 0.5f) : [];
+            float[] bias = peep ? Random(generator, 4 * hidden, 0.5f) : [];
             float[] dh = Random(generator, hidden), dc = Random(generator, hidden);
             float[] gatesFast = (float[])a.Clone(), gatesPlain = (float[])a.Clone();
             float[] cFast = new float[hidden], cPlain = new float[hidden], tFast = new float[hidden], tPlain = new float[hidden], hFast = new float[hidden], hPlain = new float[hidden];
-            RecurrentCells.LstmForward(gatesFast, cp, p, cFast, tFast, hFast);
-            RecurrentCellsReference.LstmForward(gatesPlain, cp, p, cPlain, tPlain, hPlain);
+            RecurrentCells.LstmForward(gatesFast, bias, cp, p, cFast, tFast, hFast);
+            RecurrentCellsReference.LstmForward(gatesPlain, bias, cp, p, cPlain, tPlain, hPlain);
             Assertions.AllClose(gatesPlain, gatesFast, 1e-5, 1e-6, "gates");
             Assertions.AllClose(cPlain, cFast, 1e-5, 1e-6, "cell");
             Assertions.AllClose(tPlain, tFast, 1e-5, 1e-6, "tanh(cell)");
@@ -94,7 +95,7 @@ public class RecurrentCellsTests
             gates[3 * hidden + j] = 200f * sign;
         }
         float[] cell = new float[hidden], tanhCell = new float[hidden], hidden2 = new float[hidden];
-        RecurrentCells.LstmForward(gates, Enumerable.Repeat(3f, hidden).ToArray(), [], cell, tanhCell, hidden2);
+        RecurrentCells.LstmForward(gates, [], Enumerable.Repeat(3f, hidden).ToArray(), [], cell, tanhCell, hidden2);
         for (int j = 0; j < hidden; j++)
         {
             float sign = j % 2 == 0 ? 1f : -1f;

@@ -26,11 +26,12 @@ public class RecurrentOpTests
     public void LstmSequenceGradients(bool peepholes, bool zoneout, bool reverse)
     {
         var generator = new RandomGenerator(11);
-        Tensor x = Leaf([Batch, Steps, 4 * Hidden], generator, 1.5f), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor x = Leaf([Batch, Steps, 2], generator, 1.5f), wi = Leaf([4 * Hidden, 2], generator), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor bi = Leaf([4 * Hidden], generator), bh = Leaf([4 * Hidden], generator);
         Tensor h0 = Leaf([Batch, Hidden], generator), c0 = Leaf([Batch, Hidden], generator), p = Leaf([3, Hidden], generator);
         Tensor? keep = zoneout ? Tensor.Uniform([2, Batch, Steps, Hidden], 0f, 1f, generator) : null;
-        if (peepholes) AssertGradients(() => x.LstmSequence(w, h0, c0, p, keep, reverse), x, w, h0, c0, p);
-        else AssertGradients(() => x.LstmSequence(w, h0, c0, null, keep, reverse), x, w, h0, c0);
+        if (peepholes) AssertGradients(() => x.LstmSequence(wi, bi, bh, w, h0, c0, p, keep, reverse), x, wi, bi, bh, w, h0, c0, p);
+        else AssertGradients(() => x.LstmSequence(wi, null, bh, w, h0, c0, null, keep, reverse), x, wi, bh, w, h0, c0);
     }
 
     [Theory]
@@ -69,12 +70,13 @@ public class RecurrentOpTests
     {
         // The fused LSTM over 4 steps equals 4 one-step calls chained by hand.
         var generator = new RandomGenerator(14);
-        Tensor x = Leaf([Batch, Steps, 4 * Hidden], generator, 1.5f), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor x = Leaf([Batch, Steps, 2], generator, 1.5f), wi = Leaf([4 * Hidden, 2], generator), w = Leaf([4 * Hidden, Hidden], generator);
+        Tensor b = Leaf([4 * Hidden], generator);
         Tensor h = Leaf([Batch, Hidden], generator), c = Leaf([Batch, Hidden], generator), p = Leaf([3, Hidden], generator);
-        Tensor all = x.LstmSequence(w, h, c, p);
+        Tensor all = x.LstmSequence(wi, b, null, w, h, c, p);
         for (int t = 0; t < Steps; t++)
         {
-            Tensor step = x.Narrow(1, t, 1).Contiguous().LstmSequence(w, h, c, p);
+            Tensor step = x.Narrow(1, t, 1).Contiguous().LstmSequence(wi, b, null, w, h, c, p);
             h = step.Select(0, 0).Select(1, 0).Contiguous();
             c = step.Select(0, 1).Select(1, 0).Contiguous();
             Support.Assertions.AllClose(all.Select(0, 0).Select(1, t).Contiguous(), h, 1e-6, 1e-6, $"h at step {t}");
@@ -86,10 +88,10 @@ public class RecurrentOpTests
     public void ShapeErrorsNameTheOpAndShapes()
     {
         var error = Assert.Throws<ShapeMismatchException>(() =>
-            Tensor.Zeros([2, 5, 15]).LstmSequence(Tensor.Zeros([16, 4]), Tensor.Zeros([2, 4]), Tensor.Zeros([2, 4])));
+            Tensor.Zeros([2, 5, 15]).LstmSequence(Tensor.Zeros([16, 14]), null, null, Tensor.Zeros([16, 4]), Tensor.Zeros([2, 4]), Tensor.Zeros([2, 4])));
         Assert.Contains("LstmSequence", error.Message);
         Assert.Contains("[2, 5, 15]", error.Message);
-        Assert.Contains("[16, 4]", error.Message);
+        Assert.Contains("[16, 14]", error.Message);
         error = Assert.Throws<ShapeMismatchException>(() => Tensor.Zeros([2, 5, 12]).GruSequence(Tensor.Zeros([12, 4]), null, Tensor.Zeros([3, 4])));
         Assert.Contains("GruSequence", error.Message);
         Assert.Contains("[3, 4]", error.Message);
@@ -104,20 +106,21 @@ public class RecurrentThreadingTests
     {
         var generator = new RandomGenerator(15);
         const int batch = 24, steps = 6, hidden = 96;
-        Tensor x = Tensor.Uniform([batch, steps, 4 * hidden], -1f, 1f, generator), w = Tensor.Uniform([4 * hidden, hidden], -0.1f, 0.1f, generator);
+        Tensor x = Tensor.Uniform([batch, steps, 5], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, 5], -0.5f, 0.5f, generator);
+        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.1f, 0.1f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
         Tensor h0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator), c0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator);
         Tensor p = Tensor.Uniform([3, hidden], -0.5f, 0.5f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
         float[][] Run()
         {
-            foreach (Tensor t in new[] { x, w, h0, c0, p })
+            foreach (Tensor t in new[] { x, wi, bias, w, h0, c0, p })
             {
                 t.RequiresGrad = true;
                 t.ZeroGrad();
             }
-            Tensor y = x.LstmSequence(w, h0, c0, p);
+            Tensor y = x.LstmSequence(wi, bias, null, w, h0, c0, p);
             float[] values = y.ToArray();
             y.Backward(dy);
-            return [values, x.Grad!.ToArray(), w.Grad!.ToArray(), h0.Grad!.ToArray(), c0.Grad!.ToArray(), p.Grad!.ToArray()];
+            return [values, x.Grad!.ToArray(), wi.Grad!.ToArray(), bias.Grad!.ToArray(), w.Grad!.ToArray(), h0.Grad!.ToArray(), c0.Grad!.ToArray(), p.Grad!.ToArray()];
         }
         int threads = Dendrite.Kernels.Gemm.MaxThreads;
         float[][] parallel, single;

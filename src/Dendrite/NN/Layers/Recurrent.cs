@@ -397,8 +397,9 @@ public sealed class Lstm : RecurrentLayer
 
     private protected override (Tensor Sequence, Tensor? Cells) RunDirection(int layer, int direction, Tensor input, Tensor initialHidden, Tensor? initialCell, Tensor? zoneoutKeep)
     {
-        Tensor projection = input.Linear(InputWeight(layer, direction), CombinedBias(layer, direction));
-        Tensor states = projection.LstmSequence(HiddenWeight(layer, direction), initialHidden, initialCell!, Peephole(layer, direction), zoneoutKeep, reverse: direction == 1);
+        // One fused op: the input projection of the whole sequence, the recurrence and BPTT.
+        Tensor states = input.LstmSequence(InputWeight(layer, direction), InputBias(layer, direction), HiddenBias(layer, direction), HiddenWeight(layer, direction),
+            initialHidden, initialCell!, Peephole(layer, direction), zoneoutKeep, reverse: direction == 1);
         return (states.Select(0, 0), states.Select(0, 1));
     }
 

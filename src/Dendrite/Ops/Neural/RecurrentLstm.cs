@@ -4,30 +4,37 @@ using Dendrite.Tensors;
 
 namespace Dendrite.Ops;
 
-// A whole LSTM sequence in one node (see Recurrent.cs for the plan and the letters; G = 4H).
-//   a_t = x_t·W_ihᵀ + b  (given, [B, T, 4H])  +  h_{t−1}·W_hhᵀ      one GEMM per step
-//   (i, f, g, o, c̃_t, h̃_t) = cell(a_t, c_{t−1}, peepholes)         Kernels/RecurrentCells.cs
+// A whole LSTM sequence, one direction of one layer, in one node (see Recurrent.cs for the plan;
+// B = batch, T = steps, F = input features, H = hidden size, G = 4H).
+//   A = X·W_ihᵀ,  [B·T, F]·[F, 4H]                                  one GEMM for the whole sequence
+//   a_t = A_t + b_ih + b_hh + h_{t−1}·W_hhᵀ                         one GEMM per step (W_hh packed once)
+//   (i, f, g, o, c̃_t, h̃_t) = cell(a_t, c_{t−1}, peepholes)         Kernels/RecurrentCells.cs (adds the biases too)
 //   c_t = k_c⊙c_{t−1} + (1−k_c)⊙c̃_t,  h_t = k_h⊙h_{t−1} + (1−k_h)⊙h̃_t   (zoneout; without it c = c̃, h = h̃)
+// The input projection is inside the node so that the GEMM writes straight into the buffer the steps
+// add to, and the biases ride along in the gate kernel: no copy of the projections, no bias pass.
 // The output holds both states of every step, [2, B, T, H]: [0] the hidden states h_t, [1] the cells
 // c_t, so that callers take the outputs and the final (h, c) as views and gradients reach both.
 // Backward through time, t from the last processed step to the first:
 //   dh_t = dY_h[t] + dL/dh_t from step t+1,  dc_t = dY_c[t] + dL/dc_t from step t+1
 //   zoneout splits them: dh̃ = (1−k_h)⊙dh_t, direct k_h⊙dh_t to h_{t−1} (and the same for c)
-//   cell backward → da_t (which is dL/d(input projection)[t]) and dL/dc_{t−1}
+//   cell backward → da_t and dL/dc_{t−1}
 //   dL/dh_{t−1} = da_t·W_hh (+ the direct zoneout part)                     one GEMM per step
-//   dW_hh = Σ_t da_tᵀ·h_{t−1} = dAᵀ·H_prev,  [4H, B·T]·[B·T, H]             one GEMM
-//   dpeepholes = Σ over rows and steps of the kernel's per-row sums
+// then, over all steps at once (dA = [da_t] as [B·T, 4H]):
+//   dW_hh = dAᵀ·H_prev  [4H, B·T]·[B·T, H];   dW_ih = dAᵀ·X  [4H, B·T]·[B·T, F];   dX = dA·W_ih
+//   db_ih = db_hh = Σ_rows dA;   dpeepholes = Σ over rows and steps of the kernel's per-row sums
 
 public static partial class TensorOps
 {
-    extension(Tensor inputGates)
+    extension(Tensor input)
     {
         /// <summary>
-        /// Runs an LSTM over a whole sequence, given the input projections of every step
-        /// (<c>x·W_ihᵀ + b_ih + b_hh</c>, gates stacked i, f, g, o as in torch), and returns the hidden
-        /// and cell state of every step. Differentiable in the projections, the recurrent weight, the
-        /// initial states and the peepholes (backpropagation through time).
+        /// Runs one direction of an LSTM layer over a whole sequence, as torch's LSTM (gates stacked
+        /// i, f, g, o), and returns the hidden and cell state of every step. Differentiable in the input,
+        /// every weight and bias, the initial states and the peepholes (backpropagation through time).
         /// </summary>
+        /// <param name="inputWeight">W_ih [4H, F].</param>
+        /// <param name="inputBias">b_ih [4H], or null.</param>
+        /// <param name="hiddenBias">b_hh [4H], or null.</param>
         /// <param name="recurrentWeight">W_hh [4H, H].</param>
         /// <param name="initialHidden">h_0 [B, H].</param>
         /// <param name="initialCell">c_0 [B, H].</param>
@@ -35,21 +42,47 @@ public static partial class TensorOps
         /// <param name="zoneoutKeep">Optional zoneout mixing weights [2, B, T, H] (for h, then c), values in [0, 1]: 1 keeps the previous state (a zoned-out unit in training), p mixes by the expectation (evaluation). Not differentiated.</param>
         /// <param name="reverse">Read the sequence from the last step to the first (the backward direction of a bidirectional layer).</param>
         /// <returns>[2, B, T, H]: index 0 the hidden states h_t, index 1 the cell states c_t; the state after reading step t is at position t in both directions.</returns>
-        public Tensor LstmSequence(Tensor recurrentWeight, Tensor initialHidden, Tensor initialCell, Tensor? peepholes = null, Tensor? zoneoutKeep = null, bool reverse = false)
+        public Tensor LstmSequence(Tensor inputWeight, Tensor? inputBias, Tensor? hiddenBias, Tensor recurrentWeight, Tensor initialHidden, Tensor initialCell,
+            Tensor? peepholes = null, Tensor? zoneoutKeep = null, bool reverse = false)
         {
-            var (batch, steps, hidden) = CheckSequence("LstmSequence", inputGates, 4, recurrentWeight, initialHidden, zoneoutKeep, keepBlocks: 2);
-            if (initialCell.Shape != initialHidden.Shape)
-                throw new ShapeMismatchException($"LstmSequence: the initial cell state must be [{batch}, {hidden}] like the hidden state; got {initialCell.Shape}.");
+            if (input.Rank != 3)
+                throw new ShapeMismatchException($"LstmSequence: the input must be [batch, time, features]; got {input.Shape}.");
+            if (recurrentWeight.Rank != 2 || recurrentWeight.Shape[0] != 4 * recurrentWeight.Shape[1])
+                throw new ShapeMismatchException($"LstmSequence: the recurrent weight must be [4·hidden, hidden]; got {recurrentWeight.Shape}.");
+            int batch = input.Shape[0], steps = input.Shape[1], features = input.Shape[2], hidden = recurrentWeight.Shape[1], gates = 4 * hidden;
+            if (inputWeight.Shape != new Shape(gates, features))
+                throw new ShapeMismatchException($"LstmSequence: input {input.Shape} and recurrent weight {recurrentWeight.Shape} need an input weight [{gates}, {features}]; got {inputWeight.Shape}.");
+            if ((inputBias is not null && inputBias.Shape != new Shape(gates)) || (hiddenBias is not null && hiddenBias.Shape != new Shape(gates)))
+                throw new ShapeMismatchException($"LstmSequence: biases must be [{gates}]; got {inputBias?.Shape.ToString() ?? "none"} and {hiddenBias?.Shape.ToString() ?? "none"}.");
+            if (steps == 0)
+                throw new ShapeMismatchException($"LstmSequence: the sequence {input.Shape} has no time steps.");
+            if (initialHidden.Shape != new Shape(batch, hidden) || initialCell.Shape != new Shape(batch, hidden))
+                throw new ShapeMismatchException($"LstmSequence: the initial states must be [{batch}, {hidden}] for input {input.Shape}; got {initialHidden.Shape} and {initialCell.Shape}.");
             if (peepholes is not null && peepholes.Count != 3 * hidden)
                 throw new ShapeMismatchException($"LstmSequence: peepholes must be [3, {hidden}] (p_i, p_f, p_o); got {peepholes.Shape}.");
-            Tensor x = inputGates.Contiguous(), w = recurrentWeight.Contiguous(), h0 = initialHidden.Contiguous(), c0 = initialCell.Contiguous();
-            Tensor? p = peepholes?.Contiguous(), keep = zoneoutKeep?.Contiguous();
-            int gates = 4 * hidden, stateCount = batch * steps * hidden;
+            if (zoneoutKeep is not null && zoneoutKeep.Shape != new Shape(2, batch, steps, hidden))
+                throw new ShapeMismatchException($"LstmSequence: the zoneout mask must be [2, {batch}, {steps}, {hidden}]; got {zoneoutKeep.Shape}.");
 
-            // acts [B, T, 4H]: the input projections, then + h·W_hhᵀ, then the gate activations in place.
+            Tensor x = input.Contiguous(), wi = inputWeight.Contiguous(), w = recurrentWeight.Contiguous();
+            Tensor h0 = initialHidden.Contiguous(), c0 = initialCell.Contiguous();
+            Tensor? bi = inputBias?.Contiguous(), bh = hiddenBias?.Contiguous(), p = peepholes?.Contiguous(), keep = zoneoutKeep?.Contiguous();
+            int stateCount = batch * steps * hidden;
+
+            // acts [B, T, 4H]: X·W_ihᵀ, then + h·W_hhᵀ step by step, then (with the biases) the gate activations in place.
+            float[] acts = BufferPool.Rent(batch * steps * gates);
+            Gemm.Multiply(batch * steps, gates, features, x.Span, features, false, wi.Span, features, true, acts, gates);
+            float[]? bias = null;
+            if (bi is not null || bh is not null)
+            {
+                bias = BufferPool.Rent(gates);
+                Span<float> b = bias.AsSpan(0, gates);
+                if (bi is not null) bi.Span.CopyTo(b); else b.Clear();
+                if (bh is not null) TensorPrimitives.Add(b, bh.Span, b);
+            }
             var run = new LstmRun(batch, steps, hidden, reverse)
             {
-                Acts = BufferPool.Rent(batch * steps * gates),
+                Acts = acts,
+                Bias = bias,
                 TanhCell = BufferPool.Rent(stateCount),
                 Candidates = keep is null ? null : BufferPool.Rent(2 * stateCount),   // c̃ and h̃ before zoneout
                 Output = Tensor.Uninitialized(new Shape(2, batch, steps, hidden)),
@@ -59,32 +92,30 @@ public static partial class TensorOps
                 Keep = keep,
                 Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
             };
-            x.Span.CopyTo(run.Acts);
             ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
-            float[] acts = run.Acts, tanhCell = run.TanhCell;
-            float[]? candidates = run.Candidates;
+            if (bias is not null) BufferPool.Return(bias);
             Tensor output = run.Output;
 
-            if (GradMode.IsEnabled && (x.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad || (p?.RequiresGrad ?? false)))
+            if (GradMode.IsEnabled && (x.RequiresGrad || wi.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad
+                || (bi?.RequiresGrad ?? false) || (bh?.RequiresGrad ?? false) || (p?.RequiresGrad ?? false)))
             {
                 var node = LstmSequenceNode.Rent();
                 node.Input0 = x;
-                node.Input1 = w;
-                node.Input2 = h0;
-                node.Input3 = c0;
-                node.Input4 = p;
+                node.Input1 = wi;
+                node.Input2 = w;
+                node.Set(h0, c0, bi, bh, p);
                 node.Keep = keep;
                 node.Acts = acts;
-                node.TanhCell = tanhCell;
-                node.Candidates = candidates;
+                node.TanhCell = run.TanhCell;
+                node.Candidates = run.Candidates;
                 node.Reverse = reverse;
                 GradMode.Attach(output, node);
             }
             else
             {
                 BufferPool.Return(acts);
-                BufferPool.Return(tanhCell);
-                if (candidates is not null) BufferPool.Return(candidates);
+                BufferPool.Return(run.TanhCell);
+                if (run.Candidates is not null) BufferPool.Return(run.Candidates);
             }
             return output;
         }
@@ -92,8 +123,11 @@ public static partial class TensorOps
 
     private sealed class LstmSequenceNode : Node<LstmSequenceNode>
     {
-        public Tensor Input3 = null!;
-        public Tensor? Input4;
+        // Inputs: x, W_ih, W_hh (Input0..2), then h0, c0 and the optional b_ih, b_hh, peepholes.
+        public Tensor InitialHidden = null!, InitialCell = null!;
+        public Tensor? InputBias, HiddenBias, Peepholes;
+        private readonly Tensor[] _inputs = new Tensor[8];
+        private int _count;
         public Tensor? Keep;
         public float[] Acts = [], TanhCell = [];
         public float[]? Candidates;
@@ -101,34 +135,37 @@ public static partial class TensorOps
 
         public override string OperationName => "LstmSequence";
 
-        public override int InputCount => Input4 is null ? 4 : 5;
-
-        public override Tensor GetInput(int index) => index switch
+        public void Set(Tensor initialHidden, Tensor initialCell, Tensor? inputBias, Tensor? hiddenBias, Tensor? peepholes)
         {
-            3 => Input3,
-            4 => Input4!,
-            _ => base.GetInput(index),
-        };
+            (InitialHidden, InitialCell, InputBias, HiddenBias, Peepholes) = (initialHidden, initialCell, inputBias, hiddenBias, peepholes);
+            _count = 0;
+            Add(Input0);
+            Add(Input1);
+            Add(Input2);
+            Add(initialHidden);
+            Add(initialCell);
+            Add(inputBias);
+            Add(hiddenBias);
+            Add(peepholes);
+        }
+
+        private void Add(Tensor? input)
+        {
+            if (input is not null) _inputs[_count++] = input;
+        }
+
+        public override int InputCount => _count;
+
+        public override Tensor GetInput(int index) => _inputs[index];
 
         public override void Backward(Tensor output)
         {
-            Tensor x = Input0, w = Input1!, h0 = Input2!, c0 = Input3;
-            Tensor? p = Input4;
-            int batch = x.Shape[0], steps = x.Shape[1], hidden = w.Shape[1], gates = 4 * hidden;
-            int stateCount = batch * steps * hidden;
+            Tensor x = Input0, wi = Input1!, w = Input2!, h0 = InitialHidden, c0 = InitialCell;
+            Tensor? p = Peepholes;
+            int batch = x.Shape[0], steps = x.Shape[1], features = x.Shape[2], hidden = w.Shape[1], gates = 4 * hidden;
+            int stateCount = batch * steps * hidden, rows = batch * steps;
 
-            // dA [B, T, 4H]: written straight into the projections' gradient when it is empty.
-            bool accumulateInput = false;
-            float[] dA;
-            if (Wants(x))
-            {
-                x.GradientTarget(out accumulateInput);
-                dA = accumulateInput ? BufferPool.Rent(batch * steps * gates) : x._gradBuffer!;
-            }
-            else
-            {
-                dA = BufferPool.Rent(batch * steps * gates);
-            }
+            float[] dA = BufferPool.Rent(rows * gates);                                   // dL/da for every step, [B·T, 4H]
             var run = new LstmRun(batch, steps, hidden, Reverse)
             {
                 Acts = Acts,
@@ -143,42 +180,65 @@ public static partial class TensorOps
                 GatesGradient = dA,
                 Carry = BufferPool.Rent(5 * batch * hidden),
                 PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
+                BiasRows = InputBias is null && HiddenBias is null ? null : BufferPool.Rent(batch * gates),
             };
             ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Backward);
+            Span<float> gradient = dA.AsSpan(0, rows * gates);
 
             Span<float> dh = run.Carry.AsSpan(0, batch * hidden), dc = run.Carry.AsSpan(batch * hidden, batch * hidden);
             if (Wants(h0)) Accumulate(h0, dh);
             if (Wants(c0)) Accumulate(c0, dc);
+            if (Wants(x))
+            {
+                Span<float> dx = x.GradientTarget(out bool accumulate);
+                Gemm.Multiply(rows, features, gates, gradient, gates, false, wi.Span, features, false, dx, features, accumulate);
+            }
+            if (Wants(wi))
+            {
+                Span<float> dwi = wi.GradientTarget(out bool accumulate);
+                Gemm.Multiply(gates, features, rows, gradient, gates, true, x.Span, features, false, dwi, features, accumulate);
+            }
             if (Wants(w))
             {
                 float[] previousStates = BufferPool.Rent(stateCount);
                 PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
                 Span<float> dw = w.GradientTarget(out bool accumulate);
-                Gemm.Multiply(gates, hidden, batch * steps, dA, gates, true, previousStates, hidden, false, dw, hidden, accumulate);
+                Gemm.Multiply(gates, hidden, rows, gradient, gates, true, previousStates, hidden, false, dw, hidden, accumulate);
                 BufferPool.Return(previousStates);
+            }
+            if (run.BiasRows is not null)
+            {
+                // Σ over the batch in row order (each row summed its steps in time order): the same bits whatever the threads.
+                Span<float> db = dA.AsSpan(0, gates);
+                SumRows(run.BiasRows, batch, gates, db);
+                if (InputBias is not null && Wants(InputBias)) Accumulate(InputBias, db);
+                if (HiddenBias is not null && Wants(HiddenBias)) Accumulate(HiddenBias, db);
+                BufferPool.Return(run.BiasRows);
             }
             if (p is not null && Wants(p))
             {
-                // Σ over the batch in row order (each row summed its steps in time order): the same bits whatever the threads.
                 Span<float> dp = run.Carry.AsSpan(0, 3 * hidden);
-                run.PeepholeRows.AsSpan(0, 3 * hidden).CopyTo(dp);
-                for (int b = 1; b < batch; b++) TensorPrimitives.Add(dp, run.PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden), dp);
+                SumRows(run.PeepholeRows!, batch, 3 * hidden, dp);
                 Accumulate(p, dp);
             }
-            if (Wants(x) && accumulateInput)
-            {
-                Span<float> target = x.GradientSpan;
-                TensorPrimitives.Add(target, dA.AsSpan(0, target.Length), target);
-            }
-            if (!Wants(x) || accumulateInput) BufferPool.Return(dA);
             if (run.PeepholeRows is not null) BufferPool.Return(run.PeepholeRows);
             BufferPool.Return(run.Carry);
+            BufferPool.Return(dA);
+        }
+
+        private static void SumRows(float[] rows, int count, int width, Span<float> sum)
+        {
+            rows.AsSpan(0, width).CopyTo(sum);
+            for (int b = 1; b < count; b++) TensorPrimitives.Add(sum, rows.AsSpan(b * width, width), sum);
         }
 
         protected override void ClearState()
         {
-            Input3 = null!;
-            Input4 = null;
+            InitialHidden = null!;
+            InitialCell = null!;
+            InputBias = HiddenBias = Peepholes = null;
+            Array.Clear(_inputs);
+            _count = 0;
             Keep = null;
             if (Acts.Length > 0) BufferPool.Return(Acts);
             if (TanhCell.Length > 0) BufferPool.Return(TanhCell);
@@ -193,14 +253,15 @@ public static partial class TensorOps
     private sealed class LstmRun(int batch, int steps, int hidden, bool reverse)
     {
         public float[] Acts = [], TanhCell = [];
-        public float[]? Candidates;
+        public float[]? Bias, Candidates;
         public Tensor Output = null!, InitialHidden = null!, InitialCell = null!;
         public Tensor? Peepholes, Keep;
         public PackedMatrix Packed = null!;
 
-        // Backward only: dA [B, T, 4H]; Carry = dh, dc, dh_t, dc_t and zoneout's share for c, each [B, H]; peephole gradients per row [B, 3H].
+        // Backward only: dA [B, T, 4H]; Carry = dh, dc, dh_t, dc_t and zoneout's share for c, each [B, H];
+        // per-row sums of the bias gradient [B, 4H] and of the peephole gradients [B, 3H].
         public float[] GatesGradient = [], Carry = [];
-        public float[]? PeepholeRows;
+        public float[]? PeepholeRows, BiasRows;
 
         /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
         public void Forward(int first, int end)
@@ -208,6 +269,7 @@ public static partial class TensorOps
             int gates = 4 * hidden, stateCount = batch * steps * hidden, rows = end - first;
             Span<float> y = Output.Span, states = y[..stateCount], cells = y[stateCount..];
             ReadOnlySpan<float> h0 = InitialHidden.Span, c0 = InitialCell.Span;
+            ReadOnlySpan<float> bias = Bias is null ? default : Bias.AsSpan(0, gates);
             ReadOnlySpan<float> peep = Peepholes is null ? default : Peepholes.Span, keep = Keep is null ? default : Keep.Span;
             for (int s = 0; s < steps; s++)
             {
@@ -223,11 +285,11 @@ public static partial class TensorOps
                     Span<float> cell = cells.Slice(row, hidden), state = states.Slice(row, hidden);
                     if (Candidates is null)
                     {
-                        RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), cellPrevious, peep, cell, TanhCell.AsSpan(row, hidden), state);
+                        RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), bias, cellPrevious, peep, cell, TanhCell.AsSpan(row, hidden), state);
                         continue;
                     }
                     Span<float> cellCandidate = Candidates.AsSpan(stateCount + row, hidden), stateCandidate = Candidates.AsSpan(row, hidden);
-                    RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), cellPrevious, peep, cellCandidate, TanhCell.AsSpan(row, hidden), stateCandidate);
+                    RecurrentCells.LstmForward(Acts.AsSpan(row * 4, gates), bias, cellPrevious, peep, cellCandidate, TanhCell.AsSpan(row, hidden), stateCandidate);
                     ReadOnlySpan<float> statePrevious = first0 ? h0.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden);
                     cellCandidate.CopyTo(cell);
                     RecurrentCells.ZoneoutForward(keep.Slice(stateCount + row, hidden), cellPrevious, cell);
@@ -237,7 +299,7 @@ public static partial class TensorOps
             }
         }
 
-        /// <summary>Backpropagation through time for rows [first, end): dA, and dL/dh_0, dL/dc_0 left in the first two blocks of <see cref="Carry"/>.</summary>
+        /// <summary>Backpropagation through time for rows [first, end): dA, per-row bias and peephole sums, and dL/dh_0, dL/dc_0 left in the first two blocks of <see cref="Carry"/>.</summary>
         public void Backward(int first, int end)
         {
             int gates = 4 * hidden, stateCount = batch * steps * hidden, rows = end - first, n = batch * hidden;
@@ -250,6 +312,7 @@ public static partial class TensorOps
             dh.Slice(first * hidden, rows * hidden).Clear();
             dc.Slice(first * hidden, rows * hidden).Clear();
             if (PeepholeRows is not null) PeepholeRows.AsSpan(first * 3 * hidden, rows * 3 * hidden).Clear();
+            if (BiasRows is not null) BiasRows.AsSpan(first * gates, rows * gates).Clear();
             for (int s = steps - 1; s >= 0; s--)
             {
                 int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
@@ -270,8 +333,14 @@ public static partial class TensorOps
                         RecurrentCells.ZoneoutBackward(keep.Slice(stateCount + row, hidden), dcRow, direct.Slice(b * hidden, hidden));
                     }
                     Span<float> dp = PeepholeRows is null ? default : PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden);
+                    Span<float> da = dA.Slice(row * 4, gates);
                     RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, cell, TanhCell.AsSpan(row, hidden), peep,
-                        dhRow, dcRow, dA.Slice(row * 4, gates), dcCarry, dp);
+                        dhRow, dcRow, da, dcCarry, dp);
+                    if (BiasRows is not null)
+                    {
+                        Span<float> db = BiasRows.AsSpan(b * gates, gates);
+                        TensorPrimitives.Add(db, da, db);
+                    }
                     if (Candidates is not null) TensorPrimitives.Add(dcCarry, direct.Slice(b * hidden, hidden), dcCarry);
                 }
                 // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H].
