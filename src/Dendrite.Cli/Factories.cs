@@ -61,7 +61,7 @@ internal static class Factories
     public static float DefaultLearningRate(string optimizer) => optimizer.Trim().ToLowerInvariant() switch
     {
         "sgd" => 0.1f,
-        "momentum" or "nesterov" => 0.01f,
+        "momentum" or "nesterov" => 0.02f,
         "adagrad" => 0.01f,
         "rmsprop" => 0.001f,
         "adadelta" => 1f,

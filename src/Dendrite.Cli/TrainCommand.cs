@@ -24,7 +24,7 @@ internal sealed record TrainSettings
     public string Model { get; init; } = "mlp";
     public string Activation { get; init; } = "relu";
     public string? Init { get; init; }
-    public string Optimizer { get; init; } = "adam";
+    public string? Optimizer { get; init; }
     public float? LearningRate { get; init; }
     public int BatchSize { get; init; } = 32;
     public int? Epochs { get; init; }
@@ -51,7 +51,7 @@ internal static class TrainCommand
         var model = new Option<string>("--model") { Description = $"The network: {Factories.ModelNames}.", DefaultValueFactory = _ => "mlp" };
         var activation = new Option<string>("--activation") { Description = "Hidden activation: relu, leaky_relu, elu, tanh, lecun_tanh, sigmoid, softplus, gelu, silu.", DefaultValueFactory = _ => "relu" };
         var init = new Option<string?>("--init") { Description = "Weight initialiser: he_uniform, he_normal, glorot_uniform, glorot_normal, lecun_normal, lecun_uniform, scaled_normal, standard_normal, orthogonal (default: by activation)." };
-        var optimizer = new Option<string>("--optimizer") { Description = $"The optimiser: {Factories.OptimizerNames}.", DefaultValueFactory = _ => "adam" };
+        var optimizer = new Option<string?>("--optimizer") { Description = $"The optimiser: {Factories.OptimizerNames} (default: momentum for the convolutional models, as LeNet was trained, adam otherwise)." };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (default: the optimiser's usual one)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per step (1 = online, 0 = full batch).", DefaultValueFactory = _ => 32 };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the training data (default 15 for Fashion-MNIST, 40 for the small data sets)." };
@@ -78,7 +78,7 @@ internal static class TrainCommand
             Model = result.GetValue(model)!,
             Activation = result.GetValue(activation)!,
             Init = result.GetValue(init),
-            Optimizer = result.GetValue(optimizer)!,
+            Optimizer = result.GetValue(optimizer),
             LearningRate = result.GetValue(lr),
             BatchSize = result.GetValue(batchSize),
             Epochs = result.GetValue(epochs),
@@ -121,8 +121,9 @@ internal static class TrainCommand
                 if (name.EndsWith("weight", StringComparison.Ordinal)) parameter.Regularizer = Regularizer.L2(settings.L2);
         output.WriteLine(ModelSummary.Create(model, data.Train.SampleShape).ToString());
 
-        float learningRate = settings.LearningRate ?? Factories.DefaultLearningRate(settings.Optimizer);
-        var optimizer = Factories.CreateOptimizer(settings.Optimizer, model.Parameters(), learningRate);
+        string optimizerName = settings.Optimizer ?? (Factories.IsImageModel(settings.Model) ? "momentum" : "adam");
+        float learningRate = settings.LearningRate ?? Factories.DefaultLearningRate(optimizerName);
+        var optimizer = Factories.CreateOptimizer(optimizerName, model.Parameters(), learningRate);
         Loss loss = data.IsClassification ? new CrossEntropy() : new MeanSquaredError();
         Metric[] metrics = data.IsClassification ? [new Accuracy()] : [new MeanAbsoluteErrorMetric(), new RSquared()];
         var trainer = new Trainer(model, optimizer, loss, metrics);
@@ -131,7 +132,7 @@ internal static class TrainCommand
         bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var callbacks = new List<Callback> { new TerminateOnNaN(), new ProgressBar(output, terminal), new HistoryLogger(Path.Combine(settings.Out, "history.csv")) };
         if (settings.EarlyStopping is int patience) callbacks.Add(new EarlyStopping("val_loss", patience));
-        int batchSize = settings.BatchSize == 0 || Factories.IsFullBatch(settings.Optimizer) ? DataLoader.FullBatch : settings.BatchSize;
+        int batchSize = settings.BatchSize == 0 || Factories.IsFullBatch(optimizerName) ? DataLoader.FullBatch : settings.BatchSize;
         int batchesPerEpoch = batchSize >= data.Train.Count ? 1 : (data.Train.Count + batchSize - 1) / batchSize;
         switch (settings.Schedule.Trim().ToLowerInvariant())
         {
@@ -196,7 +197,7 @@ internal static class TrainCommand
             ["preprocessing"] = data.Preprocessing.ToJson(),
             ["seed"] = settings.Seed,
             ["model"] = settings.Model,
-            ["optimizer"] = settings.Optimizer,
+            ["optimizer"] = settings.Optimizer ?? "default",
         };
         AtomicFile.WriteAllText(Path.Combine(settings.Out, "run.json"), run.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(Path.Combine(settings.Out, "history.json"), history.ToJson());
