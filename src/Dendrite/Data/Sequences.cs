@@ -118,6 +118,35 @@ public static class Sequences
     }
 
     /// <summary>
+    /// Groups variable-length sequences into padded batches of <paramref name="batchSize"/> (the last may
+    /// be smaller). With <paramref name="bucketByLength"/> the sequences are sorted by length first, so
+    /// each batch pads little, and the batches come in a random order (from <paramref name="generator"/>,
+    /// or in length order when null); otherwise they keep the given order.
+    /// </summary>
+    public static IEnumerable<PaddedBatch> PaddedBatches(IReadOnlyList<int[]> sequences, int batchSize, int padValue = 0, bool bucketByLength = true, RandomGenerator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Sequences.PaddedBatches: the batch size must be positive; got {batchSize}.");
+        int[] order = Enumerable.Range(0, sequences.Count).ToArray();
+        if (bucketByLength) order = [.. order.OrderBy(i => sequences[i].Length).ThenBy(i => i)];
+        int batches = (order.Length + batchSize - 1) / batchSize;
+        int[] batchOrder = Enumerable.Range(0, batches).ToArray();
+        if (bucketByLength && generator is not null)
+            for (int i = batches - 1; i > 0; i--)
+            {
+                int j = generator.NextInt(i + 1);
+                (batchOrder[i], batchOrder[j]) = (batchOrder[j], batchOrder[i]);
+            }
+        foreach (int batch in batchOrder)
+        {
+            int start = batch * batchSize, count = Math.Min(batchSize, order.Length - start);
+            var members = new int[count][];
+            for (int i = 0; i < count; i++) members[i] = sequences[order[start + i]];
+            yield return Pad(members, padValue);
+        }
+    }
+
+    /// <summary>
     /// Lays a token stream out as <paramref name="streams"/> parallel streams, [streams, steps], each a
     /// contiguous stretch of the original (the remainder that does not fill a row is dropped). Consecutive
     /// chunks of columns are then consecutive pieces of every stream, so a recurrent model can carry its

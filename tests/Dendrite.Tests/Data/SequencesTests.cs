@@ -47,6 +47,19 @@ public class SequencesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void BatchesOfSimilarLengthsPadLittle()
+    {
+        int[][] sequences = [[1, 2, 3, 4], [5], [6, 7], [8, 9, 10], [11], [12, 13]];
+        PaddedBatch[] batches = Sequences.PaddedBatches(sequences, batchSize: 2, generator: new RandomGenerator(1)).ToArray();
+        Assert.Equal(3, batches.Length);
+        Assert.Equal(new[] { 1, 2, 4 }, batches.Select(b => b.Tokens.Shape[1]).Order());       // lengths {1,1}, {2,2}, {3,4}
+        Assert.Equal(sequences.Sum(s => s.Length), batches.Sum(b => b.RealPositions));
+        PaddedBatch[] inOrder = Sequences.PaddedBatches(sequences, batchSize: 4, bucketByLength: false).ToArray();
+        Assert.Equal([4, 1, 2, 3], inOrder[0].Lengths);
+        Assert.Equal([1, 2], inOrder[1].Lengths);
+    }
+
+    [Fact]
     public void PaddedKeysGetNoAttentionAndPaddedPositionsNoLoss()
     {
         // Right-padded sequences through self-attention with the key padding mask: the real positions do not
