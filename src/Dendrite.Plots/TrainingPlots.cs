@@ -143,6 +143,7 @@ public static class TrainingPlots
         if (logY && Figure.YRange(all) is var (minimum, maximum)) Figure.LogAxis(plot.Axes.Left, minimum, maximum);
         // Outside the data area: runs and layers go anywhere, and a legend inside would hide some.
         if (legend) plot.ShowLegend(Edge.Right);
+        else plot.HideLegend(); // ScottPlot shows a legend by itself once series have labels
     }
 
     private static SeriesPoints AddCurve(Plot plot, IReadOnlyList<double> values, string name, Color color, bool logY, LinePattern pattern)
