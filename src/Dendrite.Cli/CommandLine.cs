@@ -13,6 +13,7 @@ internal static class CommandLine
             TrainCommand.Create(output, error),
             EvaluateCommand.Create(output, error, predict: false),
             EvaluateCommand.Create(output, error, predict: true),
+            DemoCommand.Create(output, error),
         };
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(configuration);
