@@ -8,8 +8,10 @@ using Dendrite.IO;
 using Dendrite.NN;
 using Dendrite.NN.Losses;
 using Dendrite.NN.Regularizers;
+using Dendrite.Ops;
 using Dendrite.Optim.Schedules;
 using Dendrite.Plots;
+using Dendrite.Techniques.Diagnostics;
 using Dendrite.Tensors;
 using Dendrite.Training;
 using Dendrite.Training.Callbacks;
@@ -40,6 +42,9 @@ internal sealed record TrainSettings
     public string Schedule { get; init; } = "cosine";
     public float LearningRateDecay { get; init; } = 0.95f;
     public bool Augment { get; init; }
+    public bool Plots { get; init; }
+    public bool Diagnostics { get; init; } = true;
+    public string? TensorBoard { get; init; }
 }
 
 /// <summary><c>dendrite train</c>: trains a model on a data set, shows progress, evaluates on the test split, and writes the model, history and curves.</summary>
@@ -66,11 +71,14 @@ internal static class TrainCommand
         var fashionDirectory = new Option<string?>("--fashion-mnist-dir") { Description = $"Where the Fashion-MNIST IDX files are (default {Datasets.FashionMnistDirectory})." };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (the default: annealed to 0 over the run, per batch), none, exponential (×--lr-decay per epoch), plateau (halve when the validation loss stalls for 2 epochs).", DefaultValueFactory = _ => "cosine" };
         var augment = new Option<bool>("--augment") { Description = "Augment training images: shifts of up to 2 pixels, rotations of up to 10°, random erasing, and horizontal flips for Fashion-MNIST (not for digits)." };
+        var plots = new Option<bool>("--plots") { Description = "Also write figures to --out: gradient norms per layer, first-layer weights, confusion matrix, error surface; and the diagnostics report." };
+        var noDiagnostics = new Option<bool>("--no-diagnostics") { Description = "Do not watch training for vanishing or exploding gradients, dead or saturated units, or a bad learning rate." };
+        var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write a TensorBoard event file (scalars, weight and gradient histograms) to this directory." };
         var decay = new Option<float>("--lr-decay") { Description = "Factor per epoch for --schedule exponential (the seeds' 0.998 is gentle; 0.95 halves the rate in 14 epochs).", DefaultValueFactory = _ => 0.95f };
 
         var command = new Command("train", "Train a network, show its progress, evaluate it on the test split, and save it.")
         {
-            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory, schedule, decay, augment,
+            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory, schedule, decay, augment, plots, noDiagnostics, tensorBoard,
         };
         command.SetAction(result => CommandLine.Guard(error, () => Run(new TrainSettings
         {
@@ -94,6 +102,9 @@ internal static class TrainCommand
             Schedule = result.GetValue(schedule)!,
             LearningRateDecay = result.GetValue(decay),
             Augment = result.GetValue(augment),
+            Plots = result.GetValue(plots),
+            Diagnostics = !result.GetValue(noDiagnostics),
+            TensorBoard = result.GetValue(tensorBoard),
         }, output)));
         return command;
     }
@@ -132,6 +143,13 @@ internal static class TrainCommand
         bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var callbacks = new List<Callback> { new TerminateOnNaN(), new ProgressBar(output, terminal), new HistoryLogger(Path.Combine(settings.Out, "history.csv")) };
         if (settings.EarlyStopping is int patience) callbacks.Add(new EarlyStopping("val_loss", patience));
+        // Diagnostics are cheap (norms on a few batches, one probe pass per epoch) and print only warnings and a final table.
+        TrainingDiagnostics? diagnostics = settings.Diagnostics || settings.Plots
+            ? new TrainingDiagnostics(data.Train.Features.Narrow(0, 0, Math.Min(256, data.Train.Count)), log: settings.Diagnostics ? output : null)
+            : null;
+        if (diagnostics is not null) callbacks.Add(diagnostics);
+        if (settings.TensorBoard is not null) callbacks.Add(new TensorBoardLogger(settings.TensorBoard));
+        var initialWeights = settings.Plots ? DemoFigures.Snapshot(model) : null;
         int batchSize = settings.BatchSize == 0 || Factories.IsFullBatch(optimizerName) ? DataLoader.FullBatch : settings.BatchSize;
         int batchesPerEpoch = batchSize >= data.Train.Count ? 1 : (data.Train.Count + batchSize - 1) / batchSize;
         switch (settings.Schedule.Trim().ToLowerInvariant())
@@ -167,6 +185,7 @@ internal static class TrainCommand
 
         var results = trainer.Evaluate(data.Test);
         SaveRun(settings, data, model, history, output);
+        if (settings.Plots) DemoFigures.SaveTrainingReport(settings.Out, model, loss, data, diagnostics!, initialWeights!, settings.Seed, output);
         if (data.IsClassification)
         {
             var confusion = new ConfusionMatrix(data.Outputs);
