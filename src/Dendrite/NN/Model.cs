@@ -7,7 +7,7 @@ namespace Dendrite.NN;
 /// <summary>
 /// Saving and loading whole models: the weights in safetensors (readable by Python's
 /// <c>safetensors</c>, with PyTorch's names and layouts) and the architecture as JSON beside them,
-/// so <see cref="Load"/> rebuilds the model without the code that defined it. Both files are
+/// so <see cref="Load(string)"/> rebuilds the model without the code that defined it. Both files are
 /// written atomically (temporary file, then rename).
 /// </summary>
 public static class Model
@@ -43,26 +43,45 @@ public static class Model
         string architecturePath = basePath + ".json";
         if (!File.Exists(architecturePath))
             throw new FileNotFoundException($"No model architecture at {architecturePath} (Model.Save writes it beside the .safetensors weights).", architecturePath);
-        JsonObject document;
-        try
-        {
-            document = JsonNode.Parse(File.ReadAllText(architecturePath)) as JsonObject
-                ?? throw new FormatException($"{architecturePath} is not a JSON object.");
-        }
-        catch (JsonException error)
-        {
-            throw new FormatException($"{architecturePath} is not valid JSON: {error.Message}", error);
-        }
-        if (document["format"]?.GetValue<string>() != FormatName)
-            throw new FormatException($"{architecturePath} is not a Dendrite model file (its \"format\" is not \"{FormatName}\").");
-        int version = document["version"]?.GetValue<int>() ?? 0;
-        if (version != FormatVersion)
-            throw new FormatException($"{architecturePath} has format version {version}; this Dendrite reads version {FormatVersion}.");
-        var description = document["model"] as JsonObject ?? throw new FormatException($"{architecturePath} has no \"model\" object.");
-        Module model = ModuleRegistry.Create(description);
+        Module model = Build(File.ReadAllText(architecturePath), architecturePath);
         LoadWeights(model, basePath + ".safetensors");
         model.Eval();
         return model;
+    }
+
+    /// <summary>
+    /// Rebuilds a model from the text of its architecture JSON and a stream of its safetensors weights
+    /// (for models shipped as resources, like the <see cref="ModelZoo"/>'s); it starts in evaluation mode.
+    /// <paramref name="sourceName"/> names the model in error messages.
+    /// </summary>
+    public static Module Load(string architectureJson, Stream weights, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Module model = Build(architectureJson, sourceName);
+        model.LoadStateDict(Safetensors.Load(weights, sourceName).Tensors, strict: true);
+        model.Eval();
+        return model;
+    }
+
+    private static Module Build(string architectureJson, string sourceName)
+    {
+        JsonObject document;
+        try
+        {
+            document = JsonNode.Parse(architectureJson) as JsonObject
+                ?? throw new FormatException($"{sourceName} is not a JSON object.");
+        }
+        catch (JsonException error)
+        {
+            throw new FormatException($"{sourceName} is not valid JSON: {error.Message}", error);
+        }
+        if (document["format"]?.GetValue<string>() != FormatName)
+            throw new FormatException($"{sourceName} is not a Dendrite model file (its \"format\" is not \"{FormatName}\").");
+        int version = document["version"]?.GetValue<int>() ?? 0;
+        if (version != FormatVersion)
+            throw new FormatException($"{sourceName} has format version {version}; this Dendrite reads version {FormatVersion}.");
+        var description = document["model"] as JsonObject ?? throw new FormatException($"{sourceName} has no \"model\" object.");
+        return ModuleRegistry.Create(description);
     }
 
     /// <summary>Writes only the weights and buffers (the state dictionary) to a safetensors file.</summary>
