@@ -71,6 +71,7 @@ public static class ModuleRegistry
         Register("AdaptiveAvgPool2d", (c, _) => new AdaptiveAvgPool2d(Int(c, "outputHeight"), Int(c, "outputWidth")));
         Register("LocalResponseNorm", (c, _) => new LocalResponseNorm(Int(c, "size"), Float(c, "alpha"), Float(c, "beta"), Float(c, "k")));
         Register("BottleneckBlock", (c, _) => new BottleneckBlock(Int(c, "inChannels"), Int(c, "width"), Int(c, "stride")));
+        Register("Seq2Seq", (c, _) => new Seq2Seq(Int(c, "vocabularySize"), Int(c, "embeddingDimension"), Int(c, "hiddenSize"), Bool(c, "attention"), Int(c, "beginToken")));
         Register("Shakeout", (c, children) => new Shakeout((Dense)Required(children, "layer", type: "wrapper"), Float(c, "tau"), Float(c, "c")));
         // Sequence models: recurrent layers and cells, attention, Transformer blocks, language models.
         Register("Rnn", (c, _) => new Rnn(Int(c, "inputSize"), Int(c, "hiddenSize"), Int(c, "numLayers"), c["nonlinearity"]?.GetValue<string>() ?? "tanh",
