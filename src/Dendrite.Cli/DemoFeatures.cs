@@ -95,23 +95,35 @@ internal static class DemoFeatures
     }
 
     /// <summary>
-    /// For an MLP with at least two hidden Dense layers, the inputs that most excite the first ten
-    /// units of the second one (the first's are drawn in closed form); null for other models.
+    /// For an MLP with at least two hidden Dense layers, the inputs that most excite the weighted
+    /// inputs of the first ten units of the second one (the first's are drawn in closed form); null
+    /// for other models.
     /// </summary>
     private static string? SaveHiddenUnits(string path, Module network, Shape sampleShape, (int Height, int Width) image, ActivationMaximizationOptions options)
     {
         if (network is not Sequential sequence) return null;
         var weighted = sequence.Layers.Select((layer, index) => (layer, index)).Where(l => l.layer.OwnParameters().Any(p => p.Name == "weight" && p.Parameter.Rank >= 2)).ToList();
         if (weighted.Count < 3 || weighted[1].layer is not Dense second) return null;
-        // The network up to the second hidden layer's activation (after Dense, BatchNorm, activation).
-        int end = weighted[1].index + 1;
-        while (end < sequence.Count && sequence[end] is BatchNorm or ActivationLayer) end++;
-        var prefix = new Sequential(sequence.Layers.Take(end));
+        // The network up to the second hidden layer's weighted inputs z = W·h + b. Its ReLU output
+        // would do for active units, but a unit that is off at the start has no gradient there, and
+        // the ascent could not move.
+        var prefix = new Sequential(sequence.Layers.Take(weighted[1].index));
+        prefix.Add(new WeightedInput(second));
         int[] units = Enumerable.Range(0, Math.Min(10, second.OutFeatures)).ToArray();
         Tensor inputs = FeatureVisualization.MaximizeActivation(prefix, units, sampleShape, options);
         return ImagePlots.SaveGrid(path, inputs, image.Height, image.Width, columns: 5,
-            captions: units.Select(u => $"unit {u}").ToList(), title: $"layer {weighted[1].index} {second.Describe()}: the input that most excites each unit",
+            captions: units.Select(u => $"unit {u}").ToList(), title: $"layer {weighted[1].index} {second.Describe()}: the input that most excites each unit's weighted input",
             width: UnitsSize.Width, height: UnitsSize.Height);
+    }
+
+    /// <summary>A Dense layer's weighted input x·Wᵀ + b, without its activation.</summary>
+    private sealed class WeightedInput : Module
+    {
+        private readonly Dense _dense;
+
+        public WeightedInput(Dense dense) => _dense = AddModule("dense", dense);
+
+        public override Tensor Forward(Tensor input) => input.Linear(_dense.Weight, _dense.Bias);
     }
 
     private static (Module, PreparedData, Preprocessing) TrainSmallMlp(long seed, int epochs, int trainSamples, string? fashionDirectory, TextWriter output)

@@ -10,13 +10,17 @@ namespace Dendrite.Techniques.Diagnostics;
 public sealed record ActivationMaximizationOptions
 {
     /// <summary>Gradient-ascent steps.</summary>
-    public int Steps { get; init; } = 150;
+    public int Steps { get; init; } = 300;
 
-    /// <summary>Step size, in units of the gradient's root mean square (each step moves a typical pixel by about this much).</summary>
-    public float StepSize { get; init; } = 0.02f;
+    /// <summary>Step size: each step moves a typical input element by about this much (the gradient is scaled to unit root mean square).</summary>
+    public float StepSize { get; init; } = 0.05f;
 
-    /// <summary>λ of the penalty λ/2·‖x − start‖² subtracted from the activation, which keeps the input from drifting into patterns no data has.</summary>
-    public float L2 { get; init; } = 0.3f;
+    /// <summary>
+    /// λ of the pull back to the start, λ·(x − x₀), added to the unit-RMS gradient at each step (a
+    /// penalty λ/2·‖x − x₀‖² on a scale-free objective), which keeps the input from drifting into
+    /// patterns no data has; larger values keep it closer to the start.
+    /// </summary>
+    public float L2 { get; init; } = 2f;
 
     /// <summary>Smallest allowed input value (0 for images scaled to [0, 1]); each step is clipped to [Minimum, Maximum].</summary>
     public float Minimum { get; init; }
@@ -84,8 +88,8 @@ public static class FeatureVisualization
 
     /// <summary>
     /// For each unit in <paramref name="units"/>, an input that makes output unit u of
-    /// <paramref name="model"/> large: gradient ascent on x of a(x)_u − λ/2·‖x − x₀‖², with each step
-    /// scaled to the gradient's root mean square and clipped to [Minimum, Maximum]. All units are
+    /// <paramref name="model"/> large: gradient ascent on x, each step x ← clip(x + η·(g/rms(g) −
+    /// λ(x − x₀))) with g = ∂a(x)_u/∂x, clipped to [Minimum, Maximum], and an occasional blur. All units are
     /// optimised together in one batch. The model runs in evaluation mode and its parameters get no
     /// gradients (their <see cref="Tensor.RequiresGrad"/> is restored afterwards).
     /// </summary>
@@ -150,11 +154,12 @@ public static class FeatureVisualization
                 for (int i = 0; i < n; i++)
                 {
                     Span<float> row = x.AsSpan(i * size, size), g = gradient.AsSpan(i * size, size);
-                    for (int j = 0; j < size; j++) g[j] -= options.L2 * (row[j] - start[j]);
+                    // The activation's gradient is scaled to unit root mean square first, so that the
+                    // penalty's strength does not depend on how large a network's gradients happen to be.
                     float rms = TensorPrimitives.Norm(g) / MathF.Sqrt(size);
                     if (!(rms > 0) || !float.IsFinite(rms)) continue;
-                    float scale = options.StepSize / rms;
-                    for (int j = 0; j < size; j++) row[j] = Math.Clamp(row[j] + scale * g[j], options.Minimum, options.Maximum);
+                    for (int j = 0; j < size; j++)
+                        row[j] = Math.Clamp(row[j] + options.StepSize * (g[j] / rms - options.L2 * (row[j] - start[j])), options.Minimum, options.Maximum);
                     if (image is var (height, width) && options.BlurEvery > 0 && (step + 1) % options.BlurEvery == 0 && step + 1 < options.Steps)
                         for (int plane = 0; plane < size / (height * width); plane++)
                             Blur(row.Slice(plane * height * width, height * width), height, width, scratch);
