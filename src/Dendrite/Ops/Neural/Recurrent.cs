@@ -57,17 +57,19 @@ public static partial class TensorOps
     private static int TimeAt(int step, int steps, bool reverse) => reverse ? steps - 1 - step : step;
 
     /// <summary>
-    /// Copies into <paramref name="destination"/> [B, T, H] the state each step started from: the
-    /// initial state at the first processed step, else the previous step's state, read from
-    /// <paramref name="states"/> [B, T, H].
+    /// Copies into <paramref name="destination"/> [B, T, H] (rows <paramref name="stride"/> apart, from
+    /// column <paramref name="column"/>) the state each step started from: the initial state at the first
+    /// processed step, else the previous step's state, read from <paramref name="states"/> [B, T, H].
     /// </summary>
-    private static void PreviousStates(ReadOnlySpan<float> states, ReadOnlySpan<float> initial, int batch, int steps, int hidden, bool reverse, Span<float> destination)
+    private static void PreviousStates(ReadOnlySpan<float> states, ReadOnlySpan<float> initial, int batch, int steps, int hidden, bool reverse, Span<float> destination,
+        int stride = 0, int column = 0)
     {
+        if (stride == 0) stride = hidden;
         for (int b = 0; b < batch; b++)
         {
             for (int t = 0; t < steps; t++)
             {
-                Span<float> row = destination.Slice((b * steps + t) * hidden, hidden);
+                Span<float> row = destination.Slice((b * steps + t) * stride + column, hidden);
                 int previous = reverse ? t + 1 : t - 1;
                 if (previous < 0 || previous >= steps) initial.Slice(b * hidden, hidden).CopyTo(row);
                 else states.Slice((b * steps + previous) * hidden, hidden).CopyTo(row);

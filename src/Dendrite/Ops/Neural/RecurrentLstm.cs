@@ -20,7 +20,7 @@ namespace Dendrite.Ops;
 //   cell backward → da_t and dL/dc_{t−1}
 //   dL/dh_{t−1} = da_t·W_hh (+ the direct zoneout part)                     one GEMM per step
 // then, over all steps at once (dA = [da_t] as [B·T, 4H]):
-//   dW_hh = dAᵀ·H_prev  [4H, B·T]·[B·T, H];   dW_ih = dAᵀ·X  [4H, B·T]·[B·T, F];   dX = dA·W_ih
+//   [dW_ih | dW_hh] = dAᵀ·[X | H_prev]  [4H, B·T]·[B·T, F + H] (one GEMM);   dX = dA·W_ih
 //   db_ih = db_hh = Σ_rows dA;   dpeepholes = Σ over rows and steps of the kernel's per-row sums
 
 public static partial class TensorOps
@@ -193,12 +193,32 @@ public static partial class TensorOps
                 Span<float> dx = x.GradientTarget(out bool accumulate);
                 Gemm.Multiply(rows, features, gates, gradient, gates, false, wi.Span, features, false, dx, features, accumulate);
             }
-            if (Wants(wi))
+            if (Wants(wi) && Wants(w))
+            {
+                // [dW_ih | dW_hh] = dAᵀ·[X | H_prev] in one GEMM: dA (the transposed operand) is packed once, not twice.
+                int width = features + hidden;
+                float[] operands = BufferPool.Rent(rows * width), product = BufferPool.Rent(gates * width);
+                ReadOnlySpan<float> xs = x.Span;
+                for (int r = 0; r < rows; r++) xs.Slice(r * features, features).CopyTo(operands.AsSpan(r * width, features));
+                PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, operands, width, features);
+                Gemm.Multiply(gates, width, rows, gradient, gates, true, operands, width, false, product, width);
+                Span<float> dwi = wi.GradientTarget(out bool accumulateInput), dw = w.GradientTarget(out bool accumulateHidden);
+                for (int g = 0; g < gates; g++)
+                {
+                    ReadOnlySpan<float> rowInput = product.AsSpan(g * width, features), rowHidden = product.AsSpan(g * width + features, hidden);
+                    Span<float> targetInput = dwi.Slice(g * features, features), targetHidden = dw.Slice(g * hidden, hidden);
+                    if (accumulateInput) TensorPrimitives.Add(targetInput, rowInput, targetInput); else rowInput.CopyTo(targetInput);
+                    if (accumulateHidden) TensorPrimitives.Add(targetHidden, rowHidden, targetHidden); else rowHidden.CopyTo(targetHidden);
+                }
+                BufferPool.Return(operands);
+                BufferPool.Return(product);
+            }
+            else if (Wants(wi))
             {
                 Span<float> dwi = wi.GradientTarget(out bool accumulate);
                 Gemm.Multiply(gates, features, rows, gradient, gates, true, x.Span, features, false, dwi, features, accumulate);
             }
-            if (Wants(w))
+            else if (Wants(w))
             {
                 float[] previousStates = BufferPool.Rent(stateCount);
                 PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
