@@ -79,15 +79,11 @@ internal static class ActivationProbe
         ReadOnlySpan<float> values = output.Contiguous().Data;
         if (relu)
         {
-            int dead = 0;
-            for (int u = 0; u < units; u++)
-            {
-                bool active = false;
-                for (int n = 0; n < samples && !active; n++)
-                    active = TensorPrimitives.Max(values.Slice((n * units + u) * inner, inner)) > 0f;
-                if (!active) dead++;
-            }
-            return ((double)dead / units, null);
+            // One pass over the outputs in memory order; element i belongs to unit (i / inner) % units.
+            var active = new bool[units];
+            for (int i = 0; i < values.Length; i++)
+                if (values[i] > 0f) active[i / inner % units] = true;
+            return ((double)active.Count(a => !a) / units, null);
         }
         var (low, high) = range!.Value;
         double margin = options.SaturationMargin * (high - low);
