@@ -293,8 +293,9 @@ public sealed class TrainingDiagnostics : Callback
                 .Append('\n');
         }
         if (double.IsFinite(first.FirstToLastGradientRatio))
-            text.Append(CultureInfo.InvariantCulture,
-                $"first/last layer gradient norm: {Scientific(first.FirstToLastGradientRatio)} in epoch 1, {Scientific(last.FirstToLastGradientRatio)} in epoch {last.Epoch + 1}\n");
+            text.Append("first/last layer gradient norm: ").Append(Scientific(first.FirstToLastGradientRatio)).Append(" in epoch 1")
+                .Append(_epochs.Count == 1 ? "" : $", {Scientific(last.FirstToLastGradientRatio)} in epoch {(last.Epoch + 1).ToString(CultureInfo.InvariantCulture)}")
+                .Append('\n');
         if (_warnings.Count == 0) text.Append("warnings: none\n");
         else
         {
