@@ -17,6 +17,13 @@ namespace Dendrite.Bench.Workloads;
 /// logits, next-token cross-entropy, Adam. Batch 32 × sequence 64 = 2,048 tokens per step, the same
 /// token batch and the same initial weights on both sides. Reported in tokens per second.
 /// </summary>
+/// <remarks>
+/// Two Dendrite cases against the same TorchSharp code: the layers as TorchSharp has them
+/// (<c>Sequential(Embedding, Lstm, Dense)</c>: the same operations), and Dendrite's
+/// <see cref="RecurrentLanguageModel"/> with the same parameters, whose LSTM projects the 96-row
+/// embedding table once instead of the 2,048 embedded tokens (the same function, 19 % fewer
+/// multiply-adds; see <c>TensorOps.LstmSequenceOfTokens</c>).
+/// </remarks>
 public sealed class LstmWorkload : IWorkload
 {
     private const int Vocabulary = 96, Embedding = 64, Hidden = 256, Steps = 64, Batch = 32;
@@ -27,10 +34,11 @@ public sealed class LstmWorkload : IWorkload
 
     public IEnumerable<BenchCase> Cases()
     {
-        yield return TrainingStep();
+        yield return TrainingStep(languageModel: false);
+        yield return TrainingStep(languageModel: true);
     }
 
-    private static BenchCase TrainingStep()
+    private static BenchCase TrainingStep(bool languageModel)
     {
         // Tokens: a fixed pseudo-random batch; the next token is the target (the last position wraps around).
         var random = new Random(7);
@@ -54,7 +62,12 @@ public sealed class LstmWorkload : IWorkload
         var embedding = new Embedding(Vocabulary, Embedding);
         var lstm = new Lstm(Embedding, Hidden, forgetGateBias: null);
         var head = new Dense(Hidden, Vocabulary);
-        var model = new Sequential(embedding, lstm, head);
+        Module model = new Sequential(embedding, lstm, head);
+        if (languageModel)
+        {
+            var language = Models.LstmLanguageModel(Vocabulary, Embedding, Hidden);
+            (embedding, lstm, head, model) = (language.Embedding, language.Lstm, language.Head, language);
+        }
         DTensor input = DTensor.FromArray(inputs, new DShape(Batch, Steps));
 
         // TorchSharp: the same model (created outside any dispose scope; the case disposes it).
@@ -70,7 +83,8 @@ public sealed class LstmWorkload : IWorkload
         var torchParameters = torchEmbedding.parameters().Concat(torchLstm.parameters()).Concat(torchHead.parameters()).ToList();
         var torchOptimizer = optim.Adam(torchParameters, 1e-3);
 
-        return new BenchCase("train step, 2,048 tokens", "tokens/s", Batch * Steps,
+        string name = languageModel ? "RecurrentLanguageModel (table)" : "Embedding, Lstm, Dense";
+        return new BenchCase(name, "tokens/s", Batch * Steps,
             dendrite: () =>
             {
                 optimizer.ZeroGrad();

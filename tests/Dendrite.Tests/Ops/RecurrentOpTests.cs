@@ -138,3 +138,54 @@ public class RecurrentThreadingTests
         for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
     }
 }
+
+/// <summary>The LSTM on embedded tokens through the projected table equals embedding then LSTM, values and gradients.</summary>
+public class RecurrentTokenTests
+{
+    [Fact]
+    public void LstmOfTokensGradients()
+    {
+        var generator = new RandomGenerator(16);
+        int[] tokens = [0, 2, 2, 1, 3, 0, 1, 1];                                       // B = 2, T = 4
+        Tensor e = Tensor.Uniform([4, 2], -1f, 1f, generator), wi = Tensor.Uniform([12, 2], -1f, 1f, generator), w = Tensor.Uniform([12, 3], -1f, 1f, generator);
+        Tensor bi = Tensor.Uniform([12], -1f, 1f, generator), h0 = Tensor.Uniform([2, 3], -1f, 1f, generator), c0 = Tensor.Uniform([2, 3], -1f, 1f, generator);
+        GradCheckResult result = GradCheck.Run(() => e.LstmSequenceOfTokens(tokens, 2, wi, bi, null, w, h0, c0), [e, wi, bi, w, h0, c0]);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void TheTableFormEqualsEmbeddingThenLstm()
+    {
+        var generator = new RandomGenerator(17);
+        int[] tokens = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];                          // B = 3, T = 4, V = 10
+        Tensor e = Tensor.Uniform([10, 5], -1f, 1f, generator), wi = Tensor.Uniform([24, 5], -0.5f, 0.5f, generator), w = Tensor.Uniform([24, 6], -0.5f, 0.5f, generator);
+        Tensor bi = Tensor.Uniform([24], -0.5f, 0.5f, generator), bh = Tensor.Uniform([24], -0.5f, 0.5f, generator);
+        Tensor h0 = Tensor.Uniform([3, 6], -1f, 1f, generator), c0 = Tensor.Uniform([3, 6], -1f, 1f, generator), dy = Tensor.Uniform([2, 3, 4, 6], -1f, 1f, generator);
+        Tensor[] parameters = [e, wi, bi, bh, w, h0, c0];
+        float[][] Run(Func<Tensor> forward)
+        {
+            foreach (Tensor t in parameters)
+            {
+                t.RequiresGrad = true;
+                t.ZeroGrad();
+            }
+            Tensor y = forward();
+            float[] values = y.ToArray();
+            y.Backward(dy);
+            return [values, .. parameters.Select(t => t.Grad!.ToArray())];
+        }
+        float[][] table = Run(() => e.LstmSequenceOfTokens(tokens, 3, wi, bi, bh, w, h0, c0, reverse: true));
+        float[][] plain = Run(() => e.IndexSelect(0, tokens).Reshape(3, 4, 5).LstmSequence(wi, bi, bh, w, h0, c0, reverse: true));
+        for (int i = 0; i < table.Length; i++) Support.Assertions.AllClose(plain[i], table[i], 1e-5, 1e-6, i == 0 ? "output" : $"gradient {i - 1}");
+    }
+
+    [Fact]
+    public void TheLanguageModelTakesTheTablePathForSmallVocabularies()
+    {
+        var model = Dendrite.NN.Models.LstmLanguageModel(3, embeddingDimension: 4, hiddenSize: 5, numLayers: 2, generator: new RandomGenerator(18));
+        Tensor tokens = Tensor.FromArray([0, 1, 2, 2, 1, 0, 0, 2], new Shape(2, 4));   // 8 tokens ≥ 2·3: the table path
+        Tensor viaTable = model.Forward(tokens);
+        Tensor viaEmbedding = model.Head.Forward(model.Lstm.Forward(model.Embedding.Forward(tokens)));
+        Support.Assertions.AllClose(viaEmbedding, viaTable, 1e-5, 1e-6, "logits");
+    }
+}

@@ -33,6 +33,9 @@ public sealed record RecurrentState(Tensor Hidden, Tensor? Cell = null)
 /// <param name="State">The final state of every layer and direction, to pass to the next chunk.</param>
 public sealed record RecurrentOutput(Tensor Output, RecurrentState State);
 
+/// <summary>Token indices [batch · time] and the embedding table [V, in] they index: the input of a recurrent layer that embeds for itself.</summary>
+internal sealed record TokenInput(Parameter Table, int[] Tokens, int Batch);
+
 /// <summary>
 /// What the recurrent layers (<see cref="Rnn"/>, <see cref="Lstm"/>, <see cref="Gru"/>) share: stacked
 /// layers, two directions, torch's parameter names and layouts, dropout between layers, zoneout, and
@@ -190,15 +193,24 @@ public abstract class RecurrentLayer : Module
         if (input.Rank != 3 || input.Shape[2] != InputSize)
             throw new ShapeMismatchException(
                 $"{Describe()} got input {input.Shape}; expected [batch, time, {InputSize}]. Recurrent layers take batch-first sequences; add a time axis of 1 for one step.");
-        int batch = input.Shape[0], steps = input.Shape[1];
-        if (steps == 0) throw new ShapeMismatchException($"{Describe()} got input {input.Shape} with no time steps.");
+        return ForwardCore(input, null, input.Shape[0], input.Shape[1], state);
+    }
+
+    /// <summary>
+    /// Runs the layers over <paramref name="input"/> [B, T, in], or, when <paramref name="tokens"/> is
+    /// given, over the rows of an embedding table that the tokens index (layer 0 reads them through
+    /// <see cref="RunTokens"/>).
+    /// </summary>
+    private protected RecurrentOutput ForwardCore(Tensor? input, TokenInput? tokens, int batch, int steps, RecurrentState? state)
+    {
+        if (steps == 0) throw new ShapeMismatchException($"{Describe()} got a sequence with no time steps (batch {batch}).");
         CheckState(state, batch);
 
         int directions = Directions;
         var hidden = new Tensor[NumLayers * directions];
         var cells = HasCell ? new Tensor[NumLayers * directions] : null;
         RandomGenerator generator = _generator ?? RandomGenerator.Default;
-        Tensor layerInput = input;
+        Tensor? layerInput = input;
         for (int k = 0; k < NumLayers; k++)
         {
             Tensor? forward = null, backward = null;
@@ -208,7 +220,7 @@ public abstract class RecurrentLayer : Module
                 Tensor h0 = state is null ? Tensor.Zeros([batch, HiddenSize]) : state.Hidden.Select(0, index);
                 Tensor? c0 = !HasCell ? null : state?.Cell is null ? Tensor.Zeros([batch, HiddenSize]) : state.Cell.Select(0, index);
                 Tensor? keep = ZoneoutKeep(batch, steps, generator);
-                var (sequence, cell) = RunDirection(k, d, layerInput, h0, c0, keep);
+                var (sequence, cell) = k == 0 && tokens is not null ? RunTokens(d, tokens, h0, c0, keep) : RunDirection(k, d, layerInput!, h0, c0, keep);
                 int last = d == 1 ? 0 : steps - 1;
                 hidden[index] = sequence.Select(1, last);
                 if (cells is not null) cells[index] = cell!.Select(1, last);
@@ -222,7 +234,7 @@ public abstract class RecurrentLayer : Module
 
         var finalState = new RecurrentState(StackStates(hidden), cells is null ? null : StackStates(cells));
         Tensor output;
-        if (ReturnSequences) output = layerInput;
+        if (ReturnSequences) output = layerInput!;
         else
         {
             int top = (NumLayers - 1) * directions;
@@ -242,6 +254,10 @@ public abstract class RecurrentLayer : Module
     /// <param name="initialCell">c_0 [batch, hidden] for an LSTM, else null.</param>
     /// <param name="zoneoutKeep">Zoneout mixing weights ([batch, time, hidden], or [2, batch, time, hidden] for h and c), or null.</param>
     private protected abstract (Tensor Sequence, Tensor? Cells) RunDirection(int layer, int direction, Tensor input, Tensor initialHidden, Tensor? initialCell, Tensor? zoneoutKeep);
+
+    /// <summary>Layer 0 of one direction on embedded tokens; only layers that override it accept <see cref="TokenInput"/>.</summary>
+    private protected virtual (Tensor Sequence, Tensor? Cells) RunTokens(int direction, TokenInput tokens, Tensor initialHidden, Tensor? initialCell, Tensor? zoneoutKeep) =>
+        throw new NotSupportedException($"{Describe()} does not read embedded tokens directly.");
 
     /// <summary>The sum of the two biases of a layer and direction (null without biases): the sequence ops take one bias for the input projection.</summary>
     private protected Tensor? CombinedBias(int layer, int direction)
@@ -400,6 +416,38 @@ public sealed class Lstm : RecurrentLayer
         // One fused op: the input projection of the whole sequence, the recurrence and BPTT.
         Tensor states = input.LstmSequence(InputWeight(layer, direction), InputBias(layer, direction), HiddenBias(layer, direction), HiddenWeight(layer, direction),
             initialHidden, initialCell!, Peephole(layer, direction), zoneoutKeep, reverse: direction == 1);
+        return (states.Select(0, 0), states.Select(0, 1));
+    }
+
+    /// <summary>
+    /// The layer on the rows of <paramref name="embedding"/> [V, inputSize] picked by <paramref name="tokens"/>
+    /// [batch, time] (integral values): the same as <c>Forward(embedding.Forward(tokens), state)</c> with
+    /// the embedding's weight, but the first layer projects the table once (V rows) instead of every token
+    /// (<see cref="TensorOps.LstmSequenceOfTokens"/>), which is cheaper when V is smaller than batch · time.
+    /// </summary>
+    public RecurrentOutput Forward(Embedding embedding, Tensor tokens, RecurrentState? state)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (embedding.EmbeddingDimension != InputSize)
+            throw new ShapeMismatchException($"{Describe()} got {embedding.Describe()}; its vectors must have {InputSize} features.");
+        if (tokens.Rank != 2)
+            throw new ShapeMismatchException($"{Describe()} got tokens {tokens.Shape}; expected token indices [batch, time].");
+        float[] values = tokens.ToArray();
+        var indices = new int[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            indices[i] = (int)values[i];
+            if (indices[i] != values[i] || (uint)indices[i] >= (uint)embedding.NumEmbeddings)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"{embedding.Describe()} got index {values[i]} at position {i} of tokens {tokens.Shape}; indices must be integers in [0, {embedding.NumEmbeddings}).");
+        }
+        return ForwardCore(null, new TokenInput(embedding.Weight, indices, tokens.Shape[0]), tokens.Shape[0], tokens.Shape[1], state);
+    }
+
+    private protected override (Tensor Sequence, Tensor? Cells) RunTokens(int direction, TokenInput tokens, Tensor initialHidden, Tensor? initialCell, Tensor? zoneoutKeep)
+    {
+        Tensor states = tokens.Table.LstmSequenceOfTokens(tokens.Tokens, tokens.Batch, InputWeight(0, direction), InputBias(0, direction), HiddenBias(0, direction),
+            HiddenWeight(0, direction), initialHidden, initialCell!, Peephole(0, direction), zoneoutKeep, reverse: direction == 1);
         return (states.Select(0, 0), states.Select(0, 1));
     }
 

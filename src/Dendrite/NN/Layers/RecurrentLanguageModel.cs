@@ -11,7 +11,9 @@ namespace Dendrite.NN.Layers;
 /// A recurrent language model (char-rnn): token embedding, an <see cref="Lstm"/> (stacked, with dropout
 /// between layers), dropout, and a linear head to one logit per vocabulary entry. The logits at step t
 /// predict token t + 1. Carry <see cref="RecurrentOutput.State"/> between chunks of a long stream for
-/// truncated backpropagation through time, and feed one token at a time to sample.
+/// truncated backpropagation through time, and feed one token at a time to sample. When the vocabulary
+/// is at most half the tokens of a batch, the first LSTM layer projects the embedding table instead of
+/// every embedded token (the same function, fewer operations).
 /// </summary>
 /// <remarks>
 /// Input: token indices [batch, time] (integral float values). Output: logits [batch, time, V].
@@ -67,7 +69,11 @@ public sealed class RecurrentLanguageModel : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 2)
             throw new ShapeMismatchException($"{Describe()} got input {input.Shape}; expected token indices [batch, time].");
-        RecurrentOutput recurrent = Lstm.Forward(Run(Embedding, input), state);
+        // A small vocabulary (a character model) is cheaper projected once per table row than once per token:
+        // the same function, see Lstm.Forward(Embedding, ...).
+        RecurrentOutput recurrent = 2 * VocabularySize <= input.Count
+            ? Lstm.Forward(Embedding, input, state)
+            : Lstm.Forward(Run(Embedding, input), state);
         Tensor logits = Run(Head, Run(OutputDropout, recurrent.Output));
         return new RecurrentOutput(logits, recurrent.State);
     }

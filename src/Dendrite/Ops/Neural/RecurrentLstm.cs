@@ -47,78 +47,140 @@ public static partial class TensorOps
         {
             if (input.Rank != 3)
                 throw new ShapeMismatchException($"LstmSequence: the input must be [batch, time, features]; got {input.Shape}.");
-            if (recurrentWeight.Rank != 2 || recurrentWeight.Shape[0] != 4 * recurrentWeight.Shape[1])
-                throw new ShapeMismatchException($"LstmSequence: the recurrent weight must be [4·hidden, hidden]; got {recurrentWeight.Shape}.");
-            int batch = input.Shape[0], steps = input.Shape[1], features = input.Shape[2], hidden = recurrentWeight.Shape[1], gates = 4 * hidden;
-            if (inputWeight.Shape != new Shape(gates, features))
-                throw new ShapeMismatchException($"LstmSequence: input {input.Shape} and recurrent weight {recurrentWeight.Shape} need an input weight [{gates}, {features}]; got {inputWeight.Shape}.");
-            if ((inputBias is not null && inputBias.Shape != new Shape(gates)) || (hiddenBias is not null && hiddenBias.Shape != new Shape(gates)))
-                throw new ShapeMismatchException($"LstmSequence: biases must be [{gates}]; got {inputBias?.Shape.ToString() ?? "none"} and {hiddenBias?.Shape.ToString() ?? "none"}.");
-            if (steps == 0)
-                throw new ShapeMismatchException($"LstmSequence: the sequence {input.Shape} has no time steps.");
-            if (initialHidden.Shape != new Shape(batch, hidden) || initialCell.Shape != new Shape(batch, hidden))
-                throw new ShapeMismatchException($"LstmSequence: the initial states must be [{batch}, {hidden}] for input {input.Shape}; got {initialHidden.Shape} and {initialCell.Shape}.");
-            if (peepholes is not null && peepholes.Count != 3 * hidden)
-                throw new ShapeMismatchException($"LstmSequence: peepholes must be [3, {hidden}] (p_i, p_f, p_o); got {peepholes.Shape}.");
-            if (zoneoutKeep is not null && zoneoutKeep.Shape != new Shape(2, batch, steps, hidden))
-                throw new ShapeMismatchException($"LstmSequence: the zoneout mask must be [2, {batch}, {steps}, {hidden}]; got {zoneoutKeep.Shape}.");
-
-            Tensor x = input.Contiguous(), wi = inputWeight.Contiguous(), w = recurrentWeight.Contiguous();
-            Tensor h0 = initialHidden.Contiguous(), c0 = initialCell.Contiguous();
-            Tensor? bi = inputBias?.Contiguous(), bh = hiddenBias?.Contiguous(), p = peepholes?.Contiguous(), keep = zoneoutKeep?.Contiguous();
-            int stateCount = batch * steps * hidden;
-
-            // acts [B, T, 4H]: X·W_ihᵀ, then + h·W_hhᵀ step by step, then (with the biases) the gate activations in place.
-            float[] acts = BufferPool.Rent(batch * steps * gates);
-            Gemm.Multiply(batch * steps, gates, features, x.Span, features, false, wi.Span, features, true, acts, gates);
-            float[]? bias = null;
-            if (bi is not null || bh is not null)
-            {
-                bias = BufferPool.Rent(gates);
-                Span<float> b = bias.AsSpan(0, gates);
-                if (bi is not null) bi.Span.CopyTo(b); else b.Clear();
-                if (bh is not null) TensorPrimitives.Add(b, bh.Span, b);
-            }
-            var run = new LstmRun(batch, steps, hidden, reverse)
-            {
-                Acts = acts,
-                Bias = bias,
-                TanhCell = BufferPool.Rent(stateCount),
-                Candidates = keep is null ? null : BufferPool.Rent(2 * stateCount),   // c̃ and h̃ before zoneout
-                Output = Tensor.Uninitialized(new Shape(2, batch, steps, hidden)),
-                InitialHidden = h0,
-                InitialCell = c0,
-                Peepholes = p,
-                Keep = keep,
-                Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
-            };
-            ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
-            if (bias is not null) BufferPool.Return(bias);
-            Tensor output = run.Output;
-
-            if (GradMode.IsEnabled && (x.RequiresGrad || wi.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad
-                || (bi?.RequiresGrad ?? false) || (bh?.RequiresGrad ?? false) || (p?.RequiresGrad ?? false)))
-            {
-                var node = LstmSequenceNode.Rent();
-                node.Input0 = x;
-                node.Input1 = wi;
-                node.Input2 = w;
-                node.Set(h0, c0, bi, bh, p);
-                node.Keep = keep;
-                node.Acts = acts;
-                node.TanhCell = run.TanhCell;
-                node.Candidates = run.Candidates;
-                node.Reverse = reverse;
-                GradMode.Attach(output, node);
-            }
-            else
-            {
-                BufferPool.Return(acts);
-                BufferPool.Return(run.TanhCell);
-                if (run.Candidates is not null) BufferPool.Return(run.Candidates);
-            }
-            return output;
+            return LstmCore(input, null, input.Shape[0], input.Shape[1], inputWeight, inputBias, hiddenBias, recurrentWeight, initialHidden, initialCell, peepholes, zoneoutKeep, reverse);
         }
+    }
+
+    extension(Tensor embedding)
+    {
+        /// <summary>
+        /// <see cref="LstmSequence"/> of embedded tokens, <c>embedding.IndexSelect(0, tokens).Reshape(B, T, F).LstmSequence(...)</c>,
+        /// computed without embedding them: the table E·W_ihᵀ [V, 4H] is one small GEMM and each step's
+        /// input projection is a row of it, and backward scatters dL/da into a [V, 4H] table before the
+        /// weight products. Cheaper than the plain form when the vocabulary V is smaller than B·T (a
+        /// character model: 96 symbols against 2,048 tokens a batch), and the same function of the same
+        /// parameters. Differentiable in the embedding table and every parameter of the LSTM.
+        /// </summary>
+        /// <param name="tokens">Token indices in [0, V), B·T of them, batch-major.</param>
+        /// <param name="batch">B (the number of sequences; T = tokens / B).</param>
+        /// <param name="inputWeight">W_ih [4H, F].</param>
+        /// <param name="inputBias">b_ih [4H], or null.</param>
+        /// <param name="hiddenBias">b_hh [4H], or null.</param>
+        /// <param name="recurrentWeight">W_hh [4H, H].</param>
+        /// <param name="initialHidden">h_0 [B, H].</param>
+        /// <param name="initialCell">c_0 [B, H].</param>
+        /// <param name="peepholes">Optional peephole weights [3, H].</param>
+        /// <param name="zoneoutKeep">Optional zoneout mixing weights [2, B, T, H].</param>
+        /// <param name="reverse">Read the sequence from the last step to the first.</param>
+        /// <returns>[2, B, T, H], as <see cref="LstmSequence"/>.</returns>
+        public Tensor LstmSequenceOfTokens(ReadOnlySpan<int> tokens, int batch, Tensor inputWeight, Tensor? inputBias, Tensor? hiddenBias, Tensor recurrentWeight,
+            Tensor initialHidden, Tensor initialCell, Tensor? peepholes = null, Tensor? zoneoutKeep = null, bool reverse = false)
+        {
+            var (vocabulary, _) = embedding.Shape.Dims2("LstmSequenceOfTokens embedding");
+            if (batch <= 0 || tokens.Length % batch != 0)
+                throw new ShapeMismatchException($"LstmSequenceOfTokens: {tokens.Length} tokens do not split into {batch} sequences of equal length.");
+            int[] indices = new int[tokens.Length];
+            for (int i = 0; i < tokens.Length; i++)
+            {
+                if ((uint)tokens[i] >= (uint)vocabulary)
+                    throw new ArgumentOutOfRangeException(nameof(tokens), $"LstmSequenceOfTokens: token {tokens[i]} at position {i} is not in [0, {vocabulary}) (embedding {embedding.Shape}).");
+                indices[i] = tokens[i];
+            }
+            return LstmCore(embedding, indices, batch, tokens.Length / batch, inputWeight, inputBias, hiddenBias, recurrentWeight, initialHidden, initialCell, peepholes, zoneoutKeep, reverse);
+        }
+    }
+
+    /// <summary>
+    /// The LSTM over <paramref name="source"/>: the input [B, T, F] itself, or, with <paramref name="tokens"/>,
+    /// an embedding table [V, F] that the tokens index.
+    /// </summary>
+    private static Tensor LstmCore(Tensor source, int[]? tokens, int batch, int steps, Tensor inputWeight, Tensor? inputBias, Tensor? hiddenBias, Tensor recurrentWeight,
+        Tensor initialHidden, Tensor initialCell, Tensor? peepholes, Tensor? zoneoutKeep, bool reverse)
+    {
+        if (recurrentWeight.Rank != 2 || recurrentWeight.Shape[0] != 4 * recurrentWeight.Shape[1])
+            throw new ShapeMismatchException($"LstmSequence: the recurrent weight must be [4·hidden, hidden]; got {recurrentWeight.Shape}.");
+        int features = source.Shape[-1], hidden = recurrentWeight.Shape[1], gates = 4 * hidden;
+        if (inputWeight.Shape != new Shape(gates, features))
+            throw new ShapeMismatchException($"LstmSequence: input {source.Shape} and recurrent weight {recurrentWeight.Shape} need an input weight [{gates}, {features}]; got {inputWeight.Shape}.");
+        if ((inputBias is not null && inputBias.Shape != new Shape(gates)) || (hiddenBias is not null && hiddenBias.Shape != new Shape(gates)))
+            throw new ShapeMismatchException($"LstmSequence: biases must be [{gates}]; got {inputBias?.Shape.ToString() ?? "none"} and {hiddenBias?.Shape.ToString() ?? "none"}.");
+        if (steps == 0)
+            throw new ShapeMismatchException($"LstmSequence: the sequence {source.Shape} has no time steps.");
+        if (initialHidden.Shape != new Shape(batch, hidden) || initialCell.Shape != new Shape(batch, hidden))
+            throw new ShapeMismatchException($"LstmSequence: the initial states must be [{batch}, {hidden}] for input {source.Shape}; got {initialHidden.Shape} and {initialCell.Shape}.");
+        if (peepholes is not null && peepholes.Count != 3 * hidden)
+            throw new ShapeMismatchException($"LstmSequence: peepholes must be [3, {hidden}] (p_i, p_f, p_o); got {peepholes.Shape}.");
+        if (zoneoutKeep is not null && zoneoutKeep.Shape != new Shape(2, batch, steps, hidden))
+            throw new ShapeMismatchException($"LstmSequence: the zoneout mask must be [2, {batch}, {steps}, {hidden}]; got {zoneoutKeep.Shape}.");
+
+        Tensor x = source.Contiguous(), wi = inputWeight.Contiguous(), w = recurrentWeight.Contiguous();
+        Tensor h0 = initialHidden.Contiguous(), c0 = initialCell.Contiguous();
+        Tensor? bi = inputBias?.Contiguous(), bh = hiddenBias?.Contiguous(), p = peepholes?.Contiguous(), keep = zoneoutKeep?.Contiguous();
+        int stateCount = batch * steps * hidden;
+
+        // acts [B, T, 4H]: X·W_ihᵀ, then + h·W_hhᵀ step by step, then (with the biases) the gate activations in place.
+        float[] acts = BufferPool.Rent(batch * steps * gates);
+        if (tokens is null)
+        {
+            Gemm.Multiply(batch * steps, gates, features, x.Span, features, false, wi.Span, features, true, acts, gates);
+        }
+        else
+        {
+            // Each row is a row of the table E·W_ihᵀ [V, 4H].
+            int vocabulary = x.Shape[0];
+            float[] table = BufferPool.Rent(vocabulary * gates);
+            Gemm.Multiply(vocabulary, gates, features, x.Span, features, false, wi.Span, features, true, table, gates);
+            for (int r = 0; r < tokens.Length; r++) table.AsSpan(tokens[r] * gates, gates).CopyTo(acts.AsSpan(r * gates, gates));
+            BufferPool.Return(table);
+        }
+        float[]? bias = null;
+        if (bi is not null || bh is not null)
+        {
+            bias = BufferPool.Rent(gates);
+            Span<float> b = bias.AsSpan(0, gates);
+            if (bi is not null) bi.Span.CopyTo(b); else b.Clear();
+            if (bh is not null) TensorPrimitives.Add(b, bh.Span, b);
+        }
+        var run = new LstmRun(batch, steps, hidden, reverse)
+        {
+            Acts = acts,
+            Bias = bias,
+            TanhCell = BufferPool.Rent(stateCount),
+            Candidates = keep is null ? null : BufferPool.Rent(2 * stateCount),   // c̃ and h̃ before zoneout
+            Output = Tensor.Uninitialized(new Shape(2, batch, steps, hidden)),
+            InitialHidden = h0,
+            InitialCell = c0,
+            Peepholes = p,
+            Keep = keep,
+            Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
+        };
+        ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
+        if (bias is not null) BufferPool.Return(bias);
+        Tensor output = run.Output;
+
+        if (GradMode.IsEnabled && (x.RequiresGrad || wi.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad
+            || (bi?.RequiresGrad ?? false) || (bh?.RequiresGrad ?? false) || (p?.RequiresGrad ?? false)))
+        {
+            var node = LstmSequenceNode.Rent();
+            node.Input0 = x;
+            node.Input1 = wi;
+            node.Input2 = w;
+            node.Set(h0, c0, bi, bh, p);
+            node.Keep = keep;
+            node.Tokens = tokens;
+            node.Acts = acts;
+            node.TanhCell = run.TanhCell;
+            node.Candidates = run.Candidates;
+            node.Reverse = reverse;
+            GradMode.Attach(output, node);
+        }
+        else
+        {
+            BufferPool.Return(acts);
+            BufferPool.Return(run.TanhCell);
+            if (run.Candidates is not null) BufferPool.Return(run.Candidates);
+        }
+        return output;
     }
 
     private sealed class LstmSequenceNode : Node<LstmSequenceNode>
@@ -129,6 +191,7 @@ public static partial class TensorOps
         private readonly Tensor[] _inputs = new Tensor[8];
         private int _count;
         public Tensor? Keep;
+        public int[]? Tokens;   // set when Input0 is an embedding table [V, F] indexed by these B·T tokens
         public float[] Acts = [], TanhCell = [];
         public float[]? Candidates;
         public bool Reverse;
@@ -162,7 +225,7 @@ public static partial class TensorOps
         {
             Tensor x = Input0, wi = Input1!, w = Input2!, h0 = InitialHidden, c0 = InitialCell;
             Tensor? p = Peepholes;
-            int batch = x.Shape[0], steps = x.Shape[1], features = x.Shape[2], hidden = w.Shape[1], gates = 4 * hidden;
+            int batch = output.Shape[1], steps = output.Shape[2], features = x.Shape[-1], hidden = w.Shape[1], gates = 4 * hidden;
             int stateCount = batch * steps * hidden, rows = batch * steps;
 
             float[] dA = BufferPool.Rent(rows * gates);                                   // dL/da for every step, [B·T, 4H]
@@ -188,12 +251,32 @@ public static partial class TensorOps
             Span<float> dh = run.Carry.AsSpan(0, batch * hidden), dc = run.Carry.AsSpan(batch * hidden, batch * hidden);
             if (Wants(h0)) Accumulate(h0, dh);
             if (Wants(c0)) Accumulate(c0, dc);
-            if (Wants(x))
+            if (Tokens is not null)
             {
-                Span<float> dx = x.GradientTarget(out bool accumulate);
-                Gemm.Multiply(rows, features, gates, gradient, gates, false, wi.Span, features, false, dx, features, accumulate);
+                // dL/d(table) [V, 4H]: the rows of dA summed by token (in row order), then dE = dTable·W_ih, dW_ih = dTableᵀ·E.
+                int vocabulary = x.Shape[0];
+                float[] tableGradient = BufferPool.Rent(vocabulary * gates);
+                Span<float> dTable = tableGradient.AsSpan(0, vocabulary * gates);
+                dTable.Clear();
+                for (int r = 0; r < rows; r++)
+                {
+                    Span<float> target = dTable.Slice(Tokens[r] * gates, gates);
+                    TensorPrimitives.Add(target, gradient.Slice(r * gates, gates), target);
+                }
+                if (Wants(x))
+                {
+                    Span<float> dx = x.GradientTarget(out bool accumulate);
+                    Gemm.Multiply(vocabulary, features, gates, dTable, gates, false, wi.Span, features, false, dx, features, accumulate);
+                }
+                if (Wants(wi))
+                {
+                    Span<float> dwi = wi.GradientTarget(out bool accumulate);
+                    Gemm.Multiply(gates, features, vocabulary, dTable, gates, true, x.Span, features, false, dwi, features, accumulate);
+                }
+                BufferPool.Return(tableGradient);
+                if (Wants(w)) RecurrentWeightGradient(output, h0, w, gradient, batch, steps, hidden);
             }
-            if (Wants(wi) && Wants(w))
+            else if (Wants(wi) && Wants(w))
             {
                 // [dW_ih | dW_hh]ᵀ = [X | H_prev]ᵀ·dA in one GEMM, [F + H, B·T]·[B·T, 4H]: dA is read once for
                 // both, and this orientation (wide, untransposed dA) ran at 187 GFLOP/s against 158 for dAᵀ·[X | H_prev].
@@ -216,11 +299,12 @@ public static partial class TensorOps
             }
             else if (Wants(w))
             {
-                float[] previousStates = BufferPool.Rent(stateCount);
-                PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
-                Span<float> dw = w.GradientTarget(out bool accumulate);
-                Gemm.Multiply(gates, hidden, rows, gradient, gates, true, previousStates, hidden, false, dw, hidden, accumulate);
-                BufferPool.Return(previousStates);
+                RecurrentWeightGradient(output, h0, w, gradient, batch, steps, hidden);
+            }
+            if (Tokens is null && Wants(x))
+            {
+                Span<float> dx = x.GradientTarget(out bool accumulate);
+                Gemm.Multiply(rows, features, gates, gradient, gates, false, wi.Span, features, false, dx, features, accumulate);
             }
             if (run.BiasRows is not null)
             {
@@ -240,6 +324,19 @@ public static partial class TensorOps
             if (run.PeepholeRows is not null) BufferPool.Return(run.PeepholeRows);
             BufferPool.Return(run.Carry);
             BufferPool.Return(dA);
+        }
+
+        /// <summary>dW_hh (+)= (H_prevᵀ·dA)ᵀ, [H, B·T]·[B·T, 4H] transposed into place.</summary>
+        private void RecurrentWeightGradient(Tensor output, Tensor h0, Tensor w, ReadOnlySpan<float> gradient, int batch, int steps, int hidden)
+        {
+            int gates = 4 * hidden, stateCount = batch * steps * hidden;
+            float[] previousStates = BufferPool.Rent(stateCount), product = BufferPool.Rent(hidden * gates);
+            PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
+            Gemm.Multiply(hidden, gates, batch * steps, previousStates, hidden, true, gradient, gates, false, product, gates);
+            Span<float> dw = w.GradientTarget(out bool accumulate);
+            AddTransposed(product.AsSpan(0, hidden * gates), hidden, gates, dw, accumulate);
+            BufferPool.Return(previousStates);
+            BufferPool.Return(product);
         }
 
         /// <summary>target[j, i] (+)= source[i, j] for source [rows, columns], in 32 x 32 blocks that stay in cache.</summary>
@@ -272,6 +369,7 @@ public static partial class TensorOps
             InitialHidden = null!;
             InitialCell = null!;
             InputBias = HiddenBias = Peepholes = null;
+            Tokens = null;
             Array.Clear(_inputs);
             _count = 0;
             Keep = null;
