@@ -7,6 +7,7 @@ namespace Dendrite.Ops;
 
 // Pooling over 2-D windows of [N, C, H, W] (each channel of each sample on its own):
 //   max:     y = max over the window (padding is −∞)      dx[argmax] += dy
+//            (2×2 windows with stride 2 keep a byte per output saying which cell of its window won)
 //   average: y = Σ window / count                         dx[window] += dy / count
 // where count includes zero padding when countIncludePad (PyTorch's default), else only real cells.
 
@@ -21,8 +22,26 @@ public static partial class TensorOps
             int batch = x.Shape[0], planes = x.Shape[1];
             Tensor output = Tensor.Uninitialized(new Shape(batch, planes, geometry.OutputHeight, geometry.OutputWidth));
             int outputSize = planes * geometry.OutputPixels, imageSize = planes * geometry.Height * geometry.Width;
-            // The arg-max positions are only needed for the backward pass; they come from a pool and go back when the node is released.
             bool record = GradMode.ShouldRecord(x);
+            if (Pooling.Is2x2(geometry))
+            {
+                // The common case: all planes of the batch in one call; the backward needs only where in
+                // its window each maximum was, one byte per output, from a pool until the node is released.
+                var planesGeometry = geometry with { Channels = batch * planes };
+                byte[] window = ArrayPool<byte>.Shared.Rent(batch * outputSize);
+                Pooling.MaxForward2x2(planesGeometry, x.Span, output.Span, window.AsSpan(0, batch * outputSize));
+                if (!record) ArrayPool<byte>.Shared.Return(window);
+                else
+                {
+                    var node = MaxPoolNode.Rent();
+                    node.Input0 = x;
+                    node.Window = window;
+                    node.Geometry = planesGeometry;
+                    GradMode.Attach(output, node);
+                }
+                return output;
+            }
+            // The arg-max positions are only needed for the backward pass; they come from a pool and go back when the node is released.
             int[] argmax = ArrayPool<int>.Shared.Rent(batch * outputSize);
             for (int n = 0; n < batch; n++)
                 Pooling.MaxForward(geometry, x.Span.Slice(n * imageSize, imageSize), output.Span.Slice(n * outputSize, outputSize), argmax.AsSpan(n * outputSize, outputSize));
@@ -142,6 +161,9 @@ public static partial class TensorOps
 
     private sealed class MaxPoolNode : Node<MaxPoolNode>
     {
+        // Either the 2×2 window codes of all planes (with their geometry), or general arg-max positions within each image.
+        public byte[] Window = [];
+        public ConvolutionGeometry Geometry;
         public int[] ArgMax = [];
         public int OutputSize, ImageSize;
 
@@ -152,8 +174,13 @@ public static partial class TensorOps
             Tensor x = Input0;
             if (!Wants(x)) return;
             Span<float> dx = x.GradientTarget(out bool accumulate);
-            if (!accumulate) dx.Clear();
             ReadOnlySpan<float> dy = output.GradientSpan;
+            if (Window.Length > 0)
+            {
+                Pooling.MaxBackward2x2(Geometry, dy, Window.AsSpan(0, dy.Length), dx, accumulate);
+                return;
+            }
+            if (!accumulate) dx.Clear();
             int batch = x.Shape[0];
             for (int n = 0; n < batch; n++)
                 for (int o = 0; o < OutputSize; o++)
@@ -164,6 +191,8 @@ public static partial class TensorOps
         {
             if (ArgMax.Length > 0) ArrayPool<int>.Shared.Return(ArgMax);
             ArgMax = [];
+            if (Window.Length > 0) ArrayPool<byte>.Shared.Return(Window);
+            Window = [];
         }
     }
 
