@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dendrite.Kernels;
 
@@ -53,6 +56,13 @@ public static class Im2Col
     public static unsafe void Unfold(in ConvolutionGeometry g, ReadOnlySpan<float> image, Span<float> columns, int rowStride, int columnOffset)
     {
         CheckWide(g, image.Length, columns.Length, rowStride, columnOffset);
+        if (g.StrideHeight == 1 && g.StrideWidth == 1 && Avx512F.IsSupported)
+        {
+            fixed (float* imagePointer = image)
+            fixed (float* columnPointer = columns)
+                UnfoldStride1(g, imagePointer, columnPointer + columnOffset, rowStride);
+            return;
+        }
         int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
         int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
         bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
@@ -89,7 +99,7 @@ public static class Im2Col
                                 float* line = first + y * g.StrideHeight * paddedWidth;
                                 if (g.StrideWidth == 1)
                                 {
-                                    Buffer.MemoryCopy(line, destination, outWidth * 4L, outWidth * 4L);
+                                    CopyRow(line, destination, outWidth);
                                 }
                                 else
                                 {
@@ -114,9 +124,24 @@ public static class Im2Col
     }
 
     /// <summary>The adjoint of the wide <see cref="Unfold(in ConvolutionGeometry, ReadOnlySpan{float}, Span{float}, int, int)"/>: reads columns [offset, +H'·W') of rows <paramref name="rowStride"/> long.</summary>
-    public static unsafe void FoldAdd(in ConvolutionGeometry g, ReadOnlySpan<float> columns, int rowStride, int columnOffset, Span<float> image)
+    public static void FoldAdd(in ConvolutionGeometry g, ReadOnlySpan<float> columns, int rowStride, int columnOffset, Span<float> image) =>
+        Fold(g, columns, rowStride, columnOffset, image, accumulate: true);
+
+    /// <summary>
+    /// <see cref="FoldAdd(in ConvolutionGeometry, ReadOnlySpan{float}, int, int, Span{float})"/>, or with
+    /// <paramref name="accumulate"/> false the same sums written over <paramref name="image"/> (no clearing pass).
+    /// </summary>
+    internal static unsafe void Fold(in ConvolutionGeometry g, ReadOnlySpan<float> columns, int rowStride, int columnOffset, Span<float> image, bool accumulate)
     {
         CheckWide(g, image.Length, columns.Length, rowStride, columnOffset);
+        if (g.StrideHeight == 1 && g.StrideWidth == 1 && Avx512F.IsSupported)
+        {
+            fixed (float* imagePointer = image)
+            fixed (float* columnPointer = columns)
+                FoldStride1(g, columnPointer + columnOffset, rowStride, imagePointer, accumulate);
+            return;
+        }
+        if (!accumulate) image.Clear();
         int outHeight = g.OutputHeight, outWidth = g.OutputWidth;
         int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
         bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
@@ -143,8 +168,7 @@ public static class Im2Col
                                 float* line = first + y * g.StrideHeight * paddedWidth;
                                 if (g.StrideWidth == 1)
                                 {
-                                    var t = new Span<float>(line, outWidth);
-                                    TensorPrimitives.Add(t, new ReadOnlySpan<float>(source, outWidth), t);
+                                    AddRow(source, line, outWidth);
                                 }
                                 else
                                 {
@@ -167,6 +191,141 @@ public static class Im2Col
             if (scratch is not null) ArrayPool<float>.Shared.Return(scratch);
         }
     }
+
+    /// <summary>
+    /// Unfold for stride 1 without a padded copy: each column-matrix row segment is a masked load of
+    /// the image row it comes from (lanes that fall in the padding load 0), 16 pixels at a time.
+    /// </summary>
+    private static unsafe void UnfoldStride1(in ConvolutionGeometry g, float* image, float* columns, int rowStride)
+    {
+        int outHeight = g.OutputHeight, outWidth = g.OutputWidth, height = g.Height, width = g.Width;
+        int blocks = (outWidth + 15) / 16;
+        Span<Vector512<float>> loadMasks = blocks <= 128 ? stackalloc Vector512<float>[blocks] : new Vector512<float>[blocks];
+        Vector512<int> lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        Vector512<float> storeTail = TailMask(outWidth - 16 * (blocks - 1));
+        int row = 0;
+        for (int i = 0; i < g.KernelHeight; i++)
+            for (int j = 0; j < g.KernelWidth; j++, row++)
+            {
+                // Output pixel x reads image column x + shift; lanes outside [0, W) (padding) or past W' load nothing.
+                int shift = j * g.DilationWidth - g.PadLeft;
+                for (int b = 0; b < blocks; b++)
+                {
+                    Vector512<int> x = lanes + Vector512.Create(16 * b);
+                    Vector512<int> column = x + Vector512.Create(shift);
+                    loadMasks[b] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(width))
+                        & Vector512.LessThan(x, Vector512.Create(outWidth))).AsSingle();
+                }
+                for (int c = 0; c < g.Channels; c++)
+                {
+                    float* plane = image + (long)c * height * width;
+                    float* destination = columns + (long)(c * g.KernelHeight * g.KernelWidth + row) * rowStride;
+                    for (int y = 0; y < outHeight; y++, destination += outWidth)
+                    {
+                        int iy = y + i * g.DilationHeight - g.PadTop;
+                        bool inside = (uint)iy < (uint)height;
+                        float* source = plane + (long)iy * width + shift;
+                        for (int b = 0; b < blocks; b++)
+                        {
+                            Vector512<float> v = inside ? Avx512F.MaskLoad(source + 16 * b, loadMasks[b], Vector512<float>.Zero) : Vector512<float>.Zero;
+                            if (b < blocks - 1) Vector512.Store(v, destination + 16 * b);
+                            else Avx512F.MaskStore(destination + 16 * b, storeTail, v);
+                        }
+                    }
+                }
+            }
+    }
+
+    /// <summary>
+    /// Fold for stride 1, gathered instead of scattered: each image row segment of 16 pixels sums, in
+    /// registers, every column-matrix entry that was read from it, in (i, j) order from zero (as the
+    /// scattering loop adds them), then is added to the image (or written). This avoids the
+    /// scattering loop's padded scratch copy and its read-after-write of overlapping segments, which
+    /// stalls store forwarding at every kernel column.
+    /// </summary>
+    private static unsafe void FoldStride1(in ConvolutionGeometry g, float* columns, int rowStride, float* image, bool accumulate)
+    {
+        int outHeight = g.OutputHeight, outWidth = g.OutputWidth, height = g.Height, width = g.Width;
+        int kernelWidth = g.KernelWidth, blocks = (width + 15) / 16;
+        int maskCount = kernelWidth * blocks;
+        Span<Vector512<float>> masks = maskCount <= 128 ? stackalloc Vector512<float>[maskCount] : new Vector512<float>[maskCount];
+        Vector512<int> lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int j = 0; j < kernelWidth; j++)
+            for (int b = 0; b < blocks; b++)
+            {
+                // Image column ix took output column x = ix + left − j·dw, where that lies in [0, W').
+                Vector512<int> ix = lanes + Vector512.Create(16 * b);
+                Vector512<int> x = ix + Vector512.Create(g.PadLeft - j * g.DilationWidth);
+                masks[j * blocks + b] = (Vector512.GreaterThanOrEqual(x, Vector512<int>.Zero) & Vector512.LessThan(x, Vector512.Create(outWidth))
+                    & Vector512.LessThan(ix, Vector512.Create(width))).AsSingle();
+            }
+        Vector512<float> storeTail = TailMask(width - 16 * (blocks - 1));
+        for (int c = 0; c < g.Channels; c++)
+        {
+            float* plane = image + (long)c * height * width;
+            for (int iy = 0; iy < height; iy++)
+                for (int b = 0; b < blocks; b++)
+                {
+                    Vector512<float> sum = Vector512<float>.Zero;
+                    for (int i = 0; i < g.KernelHeight; i++)
+                    {
+                        int y = iy + g.PadTop - i * g.DilationHeight;
+                        if ((uint)y >= (uint)outHeight) continue;
+                        float* source = columns + (long)((c * g.KernelHeight + i) * kernelWidth) * rowStride + y * outWidth + 16 * b + g.PadLeft;
+                        for (int j = 0; j < kernelWidth; j++, source += rowStride)
+                            sum += Avx512F.MaskLoad(source - j * g.DilationWidth, masks[j * blocks + b], Vector512<float>.Zero);
+                    }
+                    float* target = plane + iy * width + 16 * b;
+                    if (b < blocks - 1) Vector512.Store(accumulate ? Vector512.Load(target) + sum : sum, target);
+                    else Avx512F.MaskStore(target, storeTail, accumulate ? Avx512F.MaskLoad(target, storeTail, Vector512<float>.Zero) + sum : sum);
+                }
+        }
+    }
+
+    // Rows are short (a convolution's output width, often 5 to 30), so a call to a general copy or add
+    // routine per row costs as much as the row itself: these copy inline, 16 floats at a time with a
+    // masked tail (no access past the row's end).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRow(float* source, float* destination, int count)
+    {
+        int x = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; x + 16 <= count; x += 16) Vector512.Store(Vector512.Load(source + x), destination + x);
+            if (x < count)
+            {
+                Vector512<float> mask = TailMask(count - x);
+                Avx512F.MaskStore(destination + x, mask, Avx512F.MaskLoad(source + x, mask, Vector512<float>.Zero));
+            }
+            return;
+        }
+        for (; x + 8 <= count; x += 8) Vector256.Store(Vector256.Load(source + x), destination + x);
+        for (; x < count; x++) destination[x] = source[x];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow(float* source, float* destination, int count)
+    {
+        int x = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; x + 16 <= count; x += 16) Vector512.Store(Vector512.Load(destination + x) + Vector512.Load(source + x), destination + x);
+            if (x < count)
+            {
+                Vector512<float> mask = TailMask(count - x);
+                Vector512<float> sum = Avx512F.MaskLoad(destination + x, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(source + x, mask, Vector512<float>.Zero);
+                Avx512F.MaskStore(destination + x, mask, sum);
+            }
+            return;
+        }
+        for (; x + 8 <= count; x += 8) Vector256.Store(Vector256.Load(destination + x) + Vector256.Load(source + x), destination + x);
+        for (; x < count; x++) destination[x] += source[x];
+    }
+
+    /// <summary>All bits set in lanes [0, n), n in 1..15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> TailMask(int n) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(n)).AsSingle();
 
     private static void CheckWide(in ConvolutionGeometry g, int imageLength, int columnLength, int rowStride, int columnOffset)
     {

@@ -162,30 +162,92 @@ public class ConvolutionTests
         Assert.Equal(before, c3.Forward(x)[0, 0, 0, 0]);
     }
 
-    [Fact]
-    public void ConvolutionResultsDoNotDependOnTheThreadCount()
+    public static TheoryData<string, int[], int[], ConvolutionOptions> ThreadingCases() => new()
     {
-        var generator = new RandomGenerator(8);
-        var x = Tensor.Uniform([16, 3, 12, 12], -1f, 1f, generator);
-        var w = Tensor.Uniform([8, 3, 3, 3], -1f, 1f, generator);
-        float[] Run(int threads)
+        // One chunk of samples, several chunks run on both cores, a 1×1 (no im2col), groups.
+        { "one_chunk", [16, 3, 12, 12], [8, 3, 3, 3], ConvolutionOptions.Symmetric(padding: 1) },
+        { "lenet_c1", [64, 1, 28, 28], [6, 1, 5, 5], ConvolutionOptions.Symmetric(padding: 2) },
+        { "lenet_c3", [64, 6, 14, 14], [16, 6, 5, 5], default },
+        { "pointwise", [12, 8, 9, 9], [16, 8, 1, 1], default },
+        { "groups2_stride2", [24, 4, 20, 20], [8, 2, 3, 3], ConvolutionOptions.Symmetric(stride: 2, padding: 1, groups: 2) },
+    };
+
+    [Theory]
+    [MemberData(nameof(ThreadingCases))]
+    public void ConvolutionResultsDoNotDependOnTheThreadCount(string name, int[] input, int[] weight, ConvolutionOptions options)
+    {
+        var generator = new RandomGenerator(name.Length + 8);
+        var x = Tensor.Uniform(input, -1f, 1f, generator);
+        var w = Tensor.Uniform(weight, -1f, 1f, generator);
+        var b = Tensor.Uniform([weight[0]], -1f, 1f, generator);
+        float[] Run(int threads, bool relu)
         {
             int previous = Dendrite.Kernels.Gemm.MaxThreads;
             Dendrite.Kernels.Gemm.MaxThreads = threads;
             try
             {
-                var wc = Tensor.Zeros(w.Shape);
-                wc.CopyFrom(w);
-                wc.RequiresGrad = true;
-                var loss = (x.Conv2d(wc, null, ConvolutionOptions.Symmetric(padding: 1)).Square()).Sum();
+                Tensor xc = x.Detach() * 1f, wc = w.Detach() * 1f, bc = b.Detach() * 1f;
+                xc.RequiresGrad = wc.RequiresGrad = bc.RequiresGrad = true;
+                Tensor y = relu ? xc.Conv2dRelu(wc, bc, options) : xc.Conv2d(wc, bc, options);
+                float[] values = y.ToArray();
+                var loss = y.Square().Sum();
                 loss.Backward();
-                return [loss.Item(), .. wc.Grad!.ToArray()];
+                return [loss.Item(), .. values, .. xc.Grad!.ToArray(), .. wc.Grad!.ToArray(), .. bc.Grad!.ToArray()];
             }
             finally
             {
                 Dendrite.Kernels.Gemm.MaxThreads = previous;
             }
         }
-        Assert.Equal(Run(1), Run(2));
+        foreach (bool relu in new[] { false, true })
+            Assert.Equal(Run(1, relu), Run(2, relu));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2dReluIsConv2dThenReluBitForBit(Case c)
+    {
+        var generator = new RandomGenerator(c.Name.Length * 3 + 2);
+        var x = Tensor.Uniform(c.Input, -1f, 1f, generator);
+        var w = Tensor.Uniform(c.Weight, -0.5f, 0.5f, generator);
+        var b = Tensor.Uniform([c.Weight[0]], -0.5f, 0.5f, generator);
+        var upstream = Tensor.Uniform(x.Conv2d(w, null, c.Options).Shape.ToArray(), -1f, 1f, generator);
+        float[][] Run(bool fused)
+        {
+            Tensor xc = x.Detach() * 1f, wc = w.Detach() * 1f, bc = b.Detach() * 1f;
+            xc.RequiresGrad = wc.RequiresGrad = bc.RequiresGrad = true;
+            Tensor? bias = c.Bias ? bc : null;
+            Tensor y = fused ? xc.Conv2dRelu(wc, bias, c.Options) : xc.Conv2d(wc, bias, c.Options).Relu();
+            float[] values = y.ToArray();
+            y.Backward(upstream);
+            return [values, xc.Grad!.ToArray(), wc.Grad!.ToArray(), c.Bias ? bc.Grad!.ToArray() : []];
+        }
+        float[][] fused = Run(true), composed = Run(false);
+        for (int i = 0; i < fused.Length; i++)
+            Assert.Equal(composed[i].Select(BitConverter.SingleToInt32Bits), fused[i].Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Conv2dReluGradientsMatchFiniteDifferences()
+    {
+        // Values kept away from the ReLU's kink, where central differences are not the derivative.
+        var generator = new RandomGenerator(21);
+        var x = Tensor.Uniform([2, 2, 5, 5], -1f, 1f, generator);
+        var w = Tensor.Uniform([3, 2, 3, 3], -0.5f, 0.5f, generator);
+        var b = Tensor.FromArray([0.3f, -0.2f, 0.05f], new Shape(3));
+        var result = GradCheck.Run(() => x.Conv2dRelu(w, b, ConvolutionOptions.Symmetric(padding: 1)), [x, w, b]);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void ALayerWithReluUsesTheFusedOpAndGivesTheSameResult()
+    {
+        var generator = new RandomGenerator(4);
+        var layer = new Conv2d(2, 3, 3, padding: 1, activation: new Relu(), generator: generator);
+        var x = Tensor.Uniform([2, 2, 6, 6], -1f, 1f, generator);
+        Tensor y = layer.Forward(x);
+        Assert.Equal("Conv2dRelu", y.OperationName);
+        Tensor expected = x.Conv2d(layer.Weight, layer.Bias, layer.Options(6, 6)).Relu();
+        Assert.Equal(expected.ToArray(), y.ToArray());
     }
 }

@@ -132,16 +132,21 @@ public sealed class Conv2d : Module, IWeightedLayer
         if (input.Rank != 4 || input.Shape[1] != InChannels)
             throw new ShapeMismatchException($"{Describe()} got input {input.Shape}; expected [N, {InChannels}, H, W].");
         ConvolutionOptions options = Options(input.Shape[2], input.Shape[3]);
+        // A ReLU rides in the convolution's own epilogue (same bits, one pass and one tensor fewer).
+        bool fusedRelu = Activation is Relu;
         Tensor output;
         try
         {
-            output = input.Conv2d(weight, Bias, options);
+            output = fusedRelu ? input.Conv2dRelu(weight, Bias, options) : input.Conv2d(weight, Bias, options);
         }
         catch (ShapeMismatchException error) when (error.Message.StartsWith("Conv2d:", StringComparison.Ordinal))
         {
             throw new ShapeMismatchException(Describe() + error.Message["Conv2d".Length..], error);
         }
-        return Activation is null ? output : Run(Activation, output);
+        if (Activation is null) return output;
+        if (!fusedRelu) return Run(Activation, output);
+        SummaryRecorder.Current?.Note(Activation, output);
+        return output;
     }
 
     /// <inheritdoc/>
