@@ -38,5 +38,24 @@ public sealed class BenchCase(string name, string unit, double workPerCall, Acti
     /// <summary>What the case holds (TorchSharp tensors in a dispose scope, native buffers); disposed after the case is measured.</summary>
     public IDisposable? Resources { get; init; }
 
+    /// <summary>
+    /// For a case that is not timed but measures something itself (peak memory of a child process, the
+    /// wall time of a whole training run): one sample of the Dendrite side, in <see cref="Unit"/>. When
+    /// set, the runner calls this and <see cref="MeasureTorchSharp"/> alternately instead of timing the actions.
+    /// </summary>
+    public Func<double>? MeasureDendrite { get; init; }
+
+    /// <summary>One sample of the TorchSharp side of a measured case (see <see cref="MeasureDendrite"/>).</summary>
+    public Func<double>? MeasureTorchSharp { get; init; }
+
+    /// <summary>A case whose sides return their own measurement (one value per call) instead of being timed.</summary>
+    public static BenchCase Measured(string name, string unit, Func<double> dendrite, Func<double> torchSharp, bool higherIsBetter) =>
+        new(name, unit, 1, () => { }, () => { })
+        {
+            MeasureDendrite = dendrite,
+            MeasureTorchSharp = torchSharp,
+            HigherIsBetter = higherIsBetter,
+        };
+
     public void Dispose() => Resources?.Dispose();
 }

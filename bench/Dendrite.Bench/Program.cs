@@ -1,9 +1,13 @@
 using System.Globalization;
 using Dendrite.Bench;
+using Dendrite.Bench.Workloads;
 using TorchSharp;
 
 // dotnet run -c Release --project bench/Dendrite.Bench -- [--list] [--reps N] [--sample-ms MS] [--results DIR] workload... | all
 const string Usage = "usage: Dendrite.Bench [--list] [--reps N (default 7)] [--sample-ms MS (default 200)] [--results DIR] <workload>... | all";
+
+// A child process of the memory workload trains one side only and reports its peak working set.
+if (args.Length > 0 && args[0] == MemoryWorkload.ChildFlag) return MemoryWorkload.RunChildProcess(args[1..]);
 
 int repetitions = 7;
 int sampleMilliseconds = 200;

@@ -37,6 +37,8 @@ public sealed class Runner(int repetitions, TimeSpan sampleTime, TextWriter outp
 
     private CaseResult Measure(string workload, BenchCase benchCase)
     {
+        if (benchCase is { MeasureDendrite: { } measureDendrite, MeasureTorchSharp: { } measureTorchSharp })
+            return MeasureValues(workload, benchCase, measureDendrite, measureTorchSharp);
         // Warm-up: JIT tiers, thread pools, workspaces and libtorch's allocator; then calibrate how many
         // calls make one sample of about sampleTime, separately for each side.
         int dendriteCalls = Calibrate(benchCase.Dendrite);
@@ -52,6 +54,21 @@ public sealed class Runner(int repetitions, TimeSpan sampleTime, TextWriter outp
         double dendriteValue = benchCase.HigherIsBetter ? benchCase.WorkPerCall / dendriteSeconds : benchCase.WorkPerCall * dendriteSeconds;
         double torchValue = benchCase.HigherIsBetter ? benchCase.WorkPerCall / torchSeconds : benchCase.WorkPerCall * torchSeconds;
         // Ratio > 1 means Dendrite is better: faster for rates, cheaper for costs.
+        double ratio = benchCase.HigherIsBetter ? dendriteValue / torchValue : torchValue / dendriteValue;
+        return new CaseResult(workload, benchCase.Name, benchCase.Unit, dendriteValue, torchValue, ratio, benchCase.Peak);
+    }
+
+    /// <summary>A case that measures itself: alternate samples of each side, medians, ratio as for timed cases.</summary>
+    private CaseResult MeasureValues(string workload, BenchCase benchCase, Func<double> measureDendrite, Func<double> measureTorchSharp)
+    {
+        var dendrite = new double[repetitions];
+        var torch = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            dendrite[i] = measureDendrite();
+            torch[i] = measureTorchSharp();
+        }
+        double dendriteValue = Median(dendrite), torchValue = Median(torch);
         double ratio = benchCase.HigherIsBetter ? dendriteValue / torchValue : torchValue / dendriteValue;
         return new CaseResult(workload, benchCase.Name, benchCase.Unit, dendriteValue, torchValue, ratio, benchCase.Peak);
     }
