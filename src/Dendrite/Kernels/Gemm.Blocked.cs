@@ -4,91 +4,125 @@ namespace Dendrite.Kernels;
 
 // The cache-blocked loop nest around the micro-kernel, cut into tasks that any thread can take.
 //
-//   for each row block of C (as many rows as keep packed A, all of k, within PackedALimit)
-//     tasks = a grid over C: runs of B panels (columns) x runs of A panels (rows); threads take them in turn
+//   for each block of C (as many rows and columns as keep packed A and packed B, all of k, within
+//   PackedALimit and PackedBLimit; one block for every product of a training step)
+//     tasks = a grid over the block: runs of B panels (columns) x runs of A panels (rows), column-major,
+//             each about TaskWork multiply-adds; threads take them in turn
 //     for each task:
 //       for each k block (KC = DepthBlock steps)
-//         pack the task's B columns                     -> private, stays in L2 (at most KC x 512 = 512 KB)
-//         for each A panel (MR rows) of the task        -> packed once, by whichever thread needs it first
-//           for each B panel (NR columns)                  the 14 KB A panel stays in L1 across them
-//             micro-kernel: C tile (=|+=) A panel · B panel
+//         for each A panel (MR rows) of the task       -> packed once, by whichever thread needs it first
+//           for each B panel (NR columns) of the task  -> packed once, by whichever thread needs it first
+//             micro-kernel: C tile (=|+=) A panel · B panel     (the 14 KB A panel stays in L1 across them)
+//       epilogue (bias, ReLU) on the task's rectangle of C, now final and still in cache
 //
 // A task owns its C rectangle for all of k, so the k blocks of one C element are always summed by
 // one thread in order: the result does not depend on who runs which task. Because tasks are taken,
 // not assigned, a thread that is late (descheduled by another process on a busy machine) costs at
-// most the task it holds, never a barrier wait for the whole product.
+// most the task it holds, never a barrier wait for the whole product; and because both operands are
+// packed into shared panels on demand, a finer grid of tasks (a shorter uneven finish) packs nothing twice.
 public static partial class Gemm
 {
-    /// <summary>Columns of one task at most (NC): a 256 x 512 packed B block is 512 KB, half of the 1 MB L2.</summary>
-    private const int ColumnBlock = 512;
-
-    /// <summary>Floats of packed A per row block at most (16 MB): all of k stays packed so that tasks need no barrier.</summary>
+    /// <summary>Floats of packed A per block of C at most (16 MB): all of k stays packed so that tasks need no barrier.</summary>
     private const long PackedALimit = 4L << 20;
 
-    /// <summary>Tasks per thread to aim for: enough that an uneven finish costs little, few enough that A panels are reused.</summary>
+    /// <summary>Floats of packed B per block of C at most (16 MB), for the same reason.</summary>
+    private const long PackedBLimit = 4L << 20;
+
+    /// <summary>Tasks per thread to aim for at least: enough that an uneven finish costs little.</summary>
     private const int TasksPerThread = 4;
 
-    /// <summary>A packed A panel state: not packed yet.</summary>
+    /// <summary>
+    /// Multiply-adds per task to aim for at most (about 70 µs on one core of the 2-core AVX-512 machine):
+    /// on large products the last task is what the other thread may wait for, so tasks stay short.
+    /// Measured on 1000x500x784: 8 tasks of 49M left one core idle for up to ~0.8 ms at the end.
+    /// </summary>
+    private const long TaskWork = 4L << 20;
+
+    /// <summary>
+    /// B panels per task at least, where there are enough: a task then reuses each A panel it loads
+    /// for two micro-kernel calls, and two threads starting on the same column run wait less for
+    /// each other's B panels.
+    /// </summary>
+    private const int MinimumColumnPanelsPerTask = 2;
+
+    /// <summary>A packed panel state: not packed yet.</summary>
     private const int PanelEmpty = 0;
 
-    /// <summary>A packed A panel state: a thread is packing it.</summary>
+    /// <summary>A packed panel state: a thread is packing it.</summary>
     private const int PanelPacking = 1;
 
-    /// <summary>A packed A panel state: ready to use.</summary>
+    /// <summary>A packed panel state: ready to use.</summary>
     private const int PanelReady = 2;
 
     /// <summary>Register block (rows, columns) of a kernel.</summary>
     private static (int Rows, int Columns) RegisterBlock(InstructionSet kernel)
         => kernel == InstructionSet.Avx512 ? (Avx512Rows, Avx512Columns) : (Avx2Rows, Avx2Columns);
 
-    /// <summary>One row block of a product, cut into tasks, with the shared packed A and its panel states.</summary>
+    /// <summary>One block of C of a product, cut into tasks, with the shared packed A and B and their panel states.</summary>
     private readonly unsafe struct Plan
     {
         public readonly Product Product;
         public readonly InstructionSet Kernel;
         public readonly int PanelRows, PanelColumns;
-        public readonly int RowStart, Rows;
+        public readonly int RowStart, Rows, ColumnStart, Columns;
         public readonly int DepthBlocks;
-        public readonly int ColumnTasks, ColumnPanelsPerTask, RowPanelsPerTask;
+        public readonly int RowPanels, ColumnPanels;
+        public readonly int RowTasks, RowPanelsPerTask, ColumnPanelsPerTask;
         public readonly int TaskCount;
 
-        /// <summary>Packed A: unit (panel, depth block) at (panel * DepthBlocks + block) * UnitLength.</summary>
+        /// <summary>Packed A: unit (row panel, depth block) at (panel * DepthBlocks + block) * AUnitLength.</summary>
         public readonly float* PackedA;
 
-        /// <summary>[row panels * DepthBlocks] states of the units of <see cref="PackedA"/>.</summary>
-        public readonly int* States;
+        /// <summary>Packed B: unit (column panel, depth block) at (panel * DepthBlocks + block) * BUnitLength.</summary>
+        public readonly float* PackedB;
 
-        public Plan(in Product product, InstructionSet kernel, int rowStart, int rows, int threads, Workspace workspace)
+        /// <summary>[row panels * DepthBlocks] states of the units of <see cref="PackedA"/>.</summary>
+        public readonly int* AStates;
+
+        /// <summary>[column panels * DepthBlocks] states of the units of <see cref="PackedB"/>.</summary>
+        public readonly int* BStates;
+
+        public Plan(in Product product, InstructionSet kernel, int rowStart, int rows, int columnStart, int columns, int threads, Workspace workspace)
         {
             Product = product;
             Kernel = kernel;
             (PanelRows, PanelColumns) = RegisterBlock(kernel);
             RowStart = rowStart;
             Rows = rows;
+            ColumnStart = columnStart;
+            Columns = columns;
             DepthBlocks = (product.K + DepthBlock - 1) / DepthBlock;
-            int rowPanels = (rows + PanelRows - 1) / PanelRows;
-            int columnPanels = (product.N + PanelColumns - 1) / PanelColumns;
+            RowPanels = (rows + PanelRows - 1) / PanelRows;
+            ColumnPanels = (columns + PanelColumns - 1) / PanelColumns;
 
-            // Prefer splitting columns (each task then packs only its own part of B); split rows as well
-            // when C has too few column panels to keep every thread busy.
-            int target = threads == 1 ? 1 : threads * TasksPerThread;
-            int columnTasks = Math.Min(columnPanels, target);
-            ColumnPanelsPerTask = Math.Min((columnPanels + columnTasks - 1) / columnTasks, ColumnBlock / PanelColumns);
-            ColumnTasks = (columnPanels + ColumnPanelsPerTask - 1) / ColumnPanelsPerTask;
-            int rowTasks = Math.Min(rowPanels, (target + ColumnTasks - 1) / ColumnTasks);
-            RowPanelsPerTask = (rowPanels + rowTasks - 1) / rowTasks;
-            TaskCount = ColumnTasks * ((rowPanels + RowPanelsPerTask - 1) / RowPanelsPerTask);
+            // Split columns first (a task then touches few B panels); split rows as well when there are
+            // too few column runs for the threads, or when tasks would be long.
+            long work = (long)rows * columns * product.K;
+            int target = threads == 1 ? 1 : (int)Math.Min(RowPanels * (long)ColumnPanels, Math.Max(threads * TasksPerThread, (work + TaskWork - 1) / TaskWork));
+            int columnRuns = Math.Min((ColumnPanels + MinimumColumnPanelsPerTask - 1) / MinimumColumnPanelsPerTask, target);
+            ColumnPanelsPerTask = (ColumnPanels + columnRuns - 1) / columnRuns;
+            int columnTasks = (ColumnPanels + ColumnPanelsPerTask - 1) / ColumnPanelsPerTask;
+            int rowRuns = Math.Min(RowPanels, (target + columnTasks - 1) / columnTasks);
+            RowPanelsPerTask = (RowPanels + rowRuns - 1) / rowRuns;
+            RowTasks = (RowPanels + RowPanelsPerTask - 1) / RowPanelsPerTask;
+            TaskCount = columnTasks * RowTasks;
 
-            PackedA = workspace.PackedA((long)rowPanels * DepthBlocks * UnitLength);
-            States = workspace.States(rowPanels * DepthBlocks);
-            new Span<int>(States, rowPanels * DepthBlocks).Clear();
+            PackedA = workspace.PackedA((long)RowPanels * DepthBlocks * AUnitLength);
+            PackedB = workspace.PackedB((long)ColumnPanels * DepthBlocks * BUnitLength);
+            int aUnits = RowPanels * DepthBlocks, bUnits = ColumnPanels * DepthBlocks;
+            AStates = workspace.States(aUnits + bUnits);
+            BStates = AStates + aUnits;
+            new Span<int>(AStates, aUnits + bUnits).Clear();
         }
 
         /// <summary>Floats per packed A unit: a panel of one full k block plus the transposer's spill room.</summary>
-        public int UnitLength => PanelRows * DepthBlock + ATailPadding;
+        public int AUnitLength => PanelRows * DepthBlock + ATailPadding;
+
+        /// <summary>Floats per packed B unit: a panel of one full k block.</summary>
+        public int BUnitLength => PanelColumns * DepthBlock;
     }
 
-    /// <summary>Rows per row block: as many whole panels as keep all of k packed within <see cref="PackedALimit"/>.</summary>
+    /// <summary>Rows per block of C: as many whole panels as keep all of k packed within <see cref="PackedALimit"/>.</summary>
     private static int RowBlockRows(in Product product, InstructionSet kernel)
     {
         int panelRows = RegisterBlock(kernel).Rows;
@@ -98,16 +132,29 @@ public static partial class Gemm
         return (int)Math.Min(product.M, panels * panelRows);
     }
 
+    /// <summary>Columns per block of C: as many whole panels as keep all of k packed within <see cref="PackedBLimit"/>.</summary>
+    private static int ColumnBlockColumns(in Product product, InstructionSet kernel)
+    {
+        int panelColumns = RegisterBlock(kernel).Columns;
+        long depthBlocks = (product.K + DepthBlock - 1) / DepthBlock;
+        long panels = Math.Max(1, PackedBLimit / (depthBlocks * panelColumns * DepthBlock));
+        return (int)Math.Min(product.N, panels * panelColumns);
+    }
+
     /// <summary>Runs a product on the calling thread: the same tasks, taken one after another.</summary>
     private static unsafe void RunSingle(in Product product, InstructionSet kernel)
     {
         Workspace workspace = Workspace.Current;
-        int rowBlock = RowBlockRows(in product, kernel);
+        int rowBlock = RowBlockRows(in product, kernel), columnBlock = ColumnBlockColumns(in product, kernel);
         for (int rowStart = 0; rowStart < product.M; rowStart += rowBlock)
         {
-            var plan = new Plan(in product, kernel, rowStart, Math.Min(rowBlock, product.M - rowStart), 1, workspace);
-            int nextTask = 0;
-            RunTasks(in plan, ref nextTask, workspace);
+            for (int columnStart = 0; columnStart < product.N; columnStart += columnBlock)
+            {
+                var plan = new Plan(in product, kernel, rowStart, Math.Min(rowBlock, product.M - rowStart),
+                    columnStart, Math.Min(columnBlock, product.N - columnStart), 1, workspace);
+                int nextTask = 0;
+                RunTasks(in plan, ref nextTask, workspace);
+            }
         }
     }
 
@@ -126,42 +173,40 @@ public static partial class Gemm
     {
         ref readonly Product product = ref plan.Product;
         int panelRows = plan.PanelRows, panelColumns = plan.PanelColumns;
-        int columnTask = task % plan.ColumnTasks, rowTask = task / plan.ColumnTasks;
-        int columnStart = columnTask * plan.ColumnPanelsPerTask * panelColumns;
-        int columnEnd = Math.Min(product.N, columnStart + plan.ColumnPanelsPerTask * panelColumns);
-        int columnPanels = (columnEnd - columnStart + panelColumns - 1) / panelColumns;
-        int rowPanels = (plan.Rows + panelRows - 1) / panelRows;
+        // Column-major over the grid: the threads work on the same column run (the same B panels) at once.
+        int columnTask = task / plan.RowTasks, rowTask = task % plan.RowTasks;
+        int columnPanelStart = columnTask * plan.ColumnPanelsPerTask;
+        int columnPanelEnd = Math.Min(plan.ColumnPanels, columnPanelStart + plan.ColumnPanelsPerTask);
         int panelStart = rowTask * plan.RowPanelsPerTask;
-        int panelEnd = Math.Min(rowPanels, panelStart + plan.RowPanelsPerTask);
+        int panelEnd = Math.Min(plan.RowPanels, panelStart + plan.RowPanelsPerTask);
 
-        float* packedB = workspace.PackedB((long)DepthBlock * ColumnBlock);
         float* tile = workspace.Tile;
         for (int block = 0; block < plan.DepthBlocks; block++)
         {
-            int depthStart = block * DepthBlock;
-            int depth = Math.Min(DepthBlock, product.K - depthStart);
-            long bPanelLength = (long)panelColumns * depth;
-            for (int panel = 0; panel < columnPanels; panel++)
-            {
-                int column = columnStart + panel * panelColumns;
-                PackBPanel(product.B, product.Ldb, product.TransposeB, column, Math.Min(panelColumns, columnEnd - column),
-                    depthStart, depth, panelColumns, packedB + panel * bPanelLength);
-            }
-
+            int depth = Math.Min(DepthBlock, product.K - block * DepthBlock);
             bool overwrite = block == 0 && !product.Accumulate;
             for (int rowPanel = panelStart; rowPanel < panelEnd; rowPanel++)
             {
                 float* aPanel = PackedAPanel(in plan, rowPanel, block, panelEnd);
                 int row = rowPanel * panelRows;
                 int rows = Math.Min(panelRows, plan.Rows - row);
-                float* cRow = product.C + (long)(plan.RowStart + row) * product.Ldc + columnStart;
-                for (int panel = 0; panel < columnPanels; panel++)
+                float* cRow = product.C + (long)(plan.RowStart + row) * product.Ldc + plan.ColumnStart;
+                for (int columnPanel = columnPanelStart; columnPanel < columnPanelEnd; columnPanel++)
                 {
-                    int column = panel * panelColumns;
-                    RunTile(plan.Kernel, rows, Math.Min(panelColumns, columnEnd - columnStart - column), depth,
-                        aPanel, packedB + panel * bPanelLength, cRow + column, product.Ldc, overwrite, tile);
+                    float* bPanel = PackedBPanel(in plan, columnPanel, block, columnPanelEnd);
+                    int column = columnPanel * panelColumns;
+                    RunTile(plan.Kernel, rows, Math.Min(panelColumns, plan.Columns - column), depth,
+                        aPanel, bPanel, cRow + column, product.Ldc, overwrite, tile);
                 }
             }
+        }
+
+        // The task's rectangle of C is final (all of k is in): bias and activation now, while it is in cache.
+        if (product.HasEpilogue)
+        {
+            int firstRow = panelStart * panelRows, lastRow = Math.Min(plan.Rows, panelEnd * panelRows);
+            int firstColumn = columnPanelStart * panelColumns, lastColumn = Math.Min(plan.Columns, columnPanelEnd * panelColumns);
+            product.ApplyEpilogue(plan.RowStart + firstRow, lastRow - firstRow, plan.ColumnStart + firstColumn, lastColumn - firstColumn);
         }
     }
 
@@ -173,14 +218,14 @@ public static partial class Gemm
     private static unsafe float* PackedAPanel(in Plan plan, int rowPanel, int block, int panelEnd)
     {
         int unit = rowPanel * plan.DepthBlocks + block;
-        float* panel = plan.PackedA + (long)unit * plan.UnitLength;
-        ref int state = ref plan.States[unit];
+        float* panel = plan.PackedA + (long)unit * plan.AUnitLength;
+        ref int state = ref plan.AStates[unit];
         if (Volatile.Read(ref state) == PanelReady) return panel;
         if (TryPackAPanel(in plan, rowPanel, block)) return panel;
 
         for (int ahead = rowPanel + 1; ahead < panelEnd; ahead++)
         {
-            if (Volatile.Read(ref plan.States[ahead * plan.DepthBlocks + block]) == PanelEmpty)
+            if (Volatile.Read(ref plan.AStates[ahead * plan.DepthBlocks + block]) == PanelEmpty)
             {
                 TryPackAPanel(in plan, ahead, block);
                 break;
@@ -196,14 +241,53 @@ public static partial class Gemm
     private static unsafe bool TryPackAPanel(in Plan plan, int rowPanel, int block)
     {
         int unit = rowPanel * plan.DepthBlocks + block;
-        ref int state = ref plan.States[unit];
+        ref int state = ref plan.AStates[unit];
         if (Interlocked.CompareExchange(ref state, PanelPacking, PanelEmpty) != PanelEmpty)
             return Volatile.Read(ref state) == PanelReady;
         int row = rowPanel * plan.PanelRows;
         int depthStart = block * DepthBlock;
         ref readonly Product product = ref plan.Product;
         PackAPanel(product.A, product.Lda, product.TransposeA, plan.RowStart + row, Math.Min(plan.PanelRows, plan.Rows - row),
-            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelRows, plan.PackedA + (long)unit * plan.UnitLength);
+            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelRows, plan.PackedA + (long)unit * plan.AUnitLength);
+        Volatile.Write(ref state, PanelReady);
+        return true;
+    }
+
+    /// <summary>The packed B panel <paramref name="columnPanel"/> of k block <paramref name="block"/>, as <see cref="PackedAPanel"/> for A.</summary>
+    private static unsafe float* PackedBPanel(in Plan plan, int columnPanel, int block, int columnPanelEnd)
+    {
+        int unit = columnPanel * plan.DepthBlocks + block;
+        float* panel = plan.PackedB + (long)unit * plan.BUnitLength;
+        ref int state = ref plan.BStates[unit];
+        if (Volatile.Read(ref state) == PanelReady) return panel;
+        if (TryPackBPanel(in plan, columnPanel, block)) return panel;
+
+        for (int ahead = columnPanel + 1; ahead < columnPanelEnd; ahead++)
+        {
+            if (Volatile.Read(ref plan.BStates[ahead * plan.DepthBlocks + block]) == PanelEmpty)
+            {
+                TryPackBPanel(in plan, ahead, block);
+                break;
+            }
+        }
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref state) != PanelReady)
+            spinner.SpinOnce(sleep1Threshold: -1);
+        return panel;
+    }
+
+    /// <summary>Packs one B unit if no thread has claimed it yet; returns whether it is ready now.</summary>
+    private static unsafe bool TryPackBPanel(in Plan plan, int columnPanel, int block)
+    {
+        int unit = columnPanel * plan.DepthBlocks + block;
+        ref int state = ref plan.BStates[unit];
+        if (Interlocked.CompareExchange(ref state, PanelPacking, PanelEmpty) != PanelEmpty)
+            return Volatile.Read(ref state) == PanelReady;
+        int column = columnPanel * plan.PanelColumns;
+        int depthStart = block * DepthBlock;
+        ref readonly Product product = ref plan.Product;
+        PackBPanel(product.B, product.Ldb, product.TransposeB, plan.ColumnStart + column, Math.Min(plan.PanelColumns, plan.Columns - column),
+            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelColumns, plan.PackedB + (long)unit * plan.BUnitLength);
         Volatile.Write(ref state, PanelReady);
         return true;
     }
@@ -279,10 +363,10 @@ public static partial class Gemm
         /// <summary>Packed A of a row block (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
         public float* PackedA(long length) => Grow(ref packedA, ref packedALength, length);
 
-        /// <summary>Packed B of one task, at least <paramref name="length"/> floats.</summary>
+        /// <summary>Packed B of a block of C (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
         public float* PackedB(long length) => Grow(ref packedB, ref packedBLength, length);
 
-        /// <summary>Panel states of a row block, at least <paramref name="length"/> of them.</summary>
+        /// <summary>Panel states of a block of C (A's, then B's), at least <paramref name="length"/> of them.</summary>
         public int* States(int length)
         {
             if (statesLength < length)

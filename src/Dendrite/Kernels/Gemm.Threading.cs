@@ -13,6 +13,42 @@ namespace Dendrite.Kernels;
 // microseconds, and then blocks, so that an idle team burns no CPU.
 public static partial class Gemm
 {
+    /// <summary>
+    /// Runs tasks [0, <paramref name="count"/>) of <paramref name="work"/> on the GEMM's thread team (up
+    /// to <see cref="MaxThreads"/> threads, the caller being one), each exactly once, and returns when
+    /// all are done. Which thread runs which task is not fixed, so tasks must be independent: each
+    /// writes its own memory, and its result must not depend on the others (then the result is the
+    /// same whatever the thread count). Runs everything on the calling thread when the team is taken.
+    /// Chunks must not throw (a worker has no one to hand an exception to).
+    /// </summary>
+    /// <remarks>
+    /// For element-wise passes that follow matrix products, such as an optimiser's update right after
+    /// the backward pass: the team's worker is still spinning from the last product and joins at once,
+    /// where <see cref="ChunkRunner"/>'s worker would have to be woken (and, on two cores, would compete
+    /// with the spinning GEMM worker).
+    /// </remarks>
+    internal static void RunParallel(ChunkJob work, int count)
+    {
+        int threads = Math.Min(ThreadBudget(), count);
+        if (threads > 1)
+        {
+            Team? team = Team.TryAcquire(threads);
+            if (team is not null)
+            {
+                try
+                {
+                    team.RunWork(work, count, threads);
+                }
+                finally
+                {
+                    team.Release();
+                }
+                return;
+            }
+        }
+        for (int task = 0; task < count; task++) work.RunChunk(task);
+    }
+
     private sealed unsafe class Team
     {
         /// <summary>A worker that is idle spins this long before it blocks.</summary>
@@ -31,6 +67,8 @@ public static partial class Gemm
         // block of one product) or a batch of products, each taken whole.
         private Plan plan;
         private bool isBatch;
+        private ChunkJob? work;
+        private int workCount;
         private Product first;
         private int batch;
         private long strideA, strideB, strideC;
@@ -65,22 +103,27 @@ public static partial class Gemm
         public void RunProduct(in Product product, InstructionSet callKernel, int threads)
         {
             Workspace workspace = Workspace.Current;
-            int rowBlock = RowBlockRows(in product, callKernel);
+            int rowBlock = RowBlockRows(in product, callKernel), columnBlock = ColumnBlockColumns(in product, callKernel);
             for (int rowStart = 0; rowStart < product.M; rowStart += rowBlock)
             {
-                // The plan's packed A and panel states live in the caller's workspace and are shared.
-                plan = new Plan(in product, callKernel, rowStart, Math.Min(rowBlock, product.M - rowStart), threads, workspace);
-                isBatch = false;
-                int helpers = Math.Min(threads, plan.TaskCount) - 1;
-                Open(helpers);
-                try
+                for (int columnStart = 0; columnStart < product.N; columnStart += columnBlock)
                 {
-                    RunTasks(in plan, ref nextTask, workspace);
-                }
-                finally
-                {
-                    // Even if something failed here, no worker may still be reading the fields afterwards.
-                    Close();
+                    // The plan's packed A and B and panel states live in the caller's workspace and are shared.
+                    plan = new Plan(in product, callKernel, rowStart, Math.Min(rowBlock, product.M - rowStart),
+                        columnStart, Math.Min(columnBlock, product.N - columnStart), threads, workspace);
+                    isBatch = false;
+                    work = null;
+                    int helpers = Math.Min(threads, plan.TaskCount) - 1;
+                    Open(helpers);
+                    try
+                    {
+                        RunTasks(in plan, ref nextTask, workspace);
+                    }
+                    finally
+                    {
+                        // Even if something failed here, no worker may still be reading the fields afterwards.
+                        Close();
+                    }
                 }
             }
         }
@@ -97,6 +140,7 @@ public static partial class Gemm
             kernel = callKernel;
             route = callRoute;
             isBatch = true;
+            work = null;
             Open(Math.Min(threads, count) - 1);
             try
             {
@@ -105,6 +149,33 @@ public static partial class Gemm
             finally
             {
                 Close();
+            }
+        }
+
+        /// <summary>Runs the tasks of <paramref name="parallelWork"/> on up to <paramref name="threads"/> threads.</summary>
+        public void RunWork(ChunkJob parallelWork, int count, int threads)
+        {
+            work = parallelWork;
+            workCount = count;
+            Open(threads - 1);
+            try
+            {
+                RunWorkTasks(parallelWork);
+            }
+            finally
+            {
+                Close();
+                work = null;
+            }
+        }
+
+        private void RunWorkTasks(ChunkJob parallelWork)
+        {
+            while (true)
+            {
+                int index = Interlocked.Increment(ref nextTask) - 1;
+                if (index >= workCount) return;
+                parallelWork.RunChunk(index);
             }
         }
 
@@ -147,7 +218,8 @@ public static partial class Gemm
             Interlocked.Increment(ref active);
             if (Volatile.Read(ref open) == 1)
             {
-                if (isBatch) RunBatchTasks();
+                if (work is { } parallelWork) RunWorkTasks(parallelWork);
+                else if (isBatch) RunBatchTasks();
                 else RunTasks(in plan, ref nextTask, Workspace.Current);
             }
             Interlocked.Decrement(ref active);

@@ -182,6 +182,62 @@ public static partial class Gemm
     }
 
     /// <summary>
+    /// C = f(op(A)·op(B) + bias): the product of <see cref="Multiply"/>
+    /// with a dense layer's epilogue applied to each rectangle of C as soon as it is final, while it is
+    /// still in cache: <paramref name="bias"/> (one value per column of C) added to every row, then
+    /// f = ReLU when <paramref name="relu"/> is set. Bit for bit the same as the plain product followed by
+    /// <see cref="LinearEpilogue.Apply(int, int, Span{float}, int, ReadOnlySpan{float}, bool)"/>, on every path and any thread count.
+    /// </summary>
+    /// <param name="m">Rows of op(A) and of C.</param>
+    /// <param name="n">Columns of op(B) and of C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B). With k = 0, C is f(bias) (or f(0)).</param>
+    /// <param name="a">A: stored [m, k], or [k, m] when <paramref name="transposeA"/>.</param>
+    /// <param name="lda">Row stride of the stored A, in elements; at least its row length.</param>
+    /// <param name="transposeA">Whether op(A) is the transpose of the stored A.</param>
+    /// <param name="b">B: stored [k, n], or [n, k] when <paramref name="transposeB"/>.</param>
+    /// <param name="ldb">Row stride of the stored B, in elements; at least its row length.</param>
+    /// <param name="transposeB">Whether op(B) is the transpose of the stored B.</param>
+    /// <param name="c">C: [m, n], overwritten. Must not overlap a, b or bias.</param>
+    /// <param name="ldc">Row stride of C, in elements; at least n.</param>
+    /// <param name="bias">[n] added to every row of C, or empty for none.</param>
+    /// <param name="relu">Whether to apply max(0, ·) after the bias.</param>
+    /// <exception cref="ArgumentException">A size is negative, a row stride is shorter than its row, a span is too short, or the bias is neither empty nor n long.</exception>
+    public static void MultiplyWithEpilogue(int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, bool transposeA,
+        ReadOnlySpan<float> b, int ldb, bool transposeB,
+        Span<float> c, int ldc, ReadOnlySpan<float> bias, bool relu)
+    {
+        int aRows = transposeA ? k : m, aColumns = transposeA ? m : k;
+        int bRows = transposeB ? n : k, bColumns = transposeB ? k : n;
+        if ((m | n | k | lda | ldb | ldc) < 0 || lda < aColumns || ldb < bColumns || ldc < n
+            || a.Length < Validation.Extent(aRows, aColumns, lda)
+            || b.Length < Validation.Extent(bRows, bColumns, ldb)
+            || c.Length < Validation.Extent(m, n, ldc))
+        {
+            Validation.Sizes(1, m, n, k);
+            Validation.Operand("a", a.Length, 1, 0, aRows, aColumns, lda, "lda", "m", "k", transposeA, "transposeA", "strideA");
+            Validation.Operand("b", b.Length, 1, 0, bRows, bColumns, ldb, "ldb", "k", "n", transposeB, "transposeB", "strideB");
+            Validation.Result(c.Length, 1, 0, m, n, ldc);
+        }
+        if (!bias.IsEmpty && bias.Length != n)
+            throw new ArgumentException($"Gemm: bias has {bias.Length} elements but C has n={n} columns; pass n values or none.", nameof(bias));
+        if (m == 0 || n == 0) return;
+
+        unsafe
+        {
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            fixed (float* pc = c)
+            fixed (float* pbias = bias)
+            {
+                var product = new Product(m, n, k, pa, lda, transposeA, pb, ldb, transposeB, pc, ldc, accumulate: false,
+                    bias.IsEmpty ? null : pbias, relu);
+                Run(in product, Kernel, ForcedRoute);
+            }
+        }
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent products: for each i in [0, batch),
     /// C[i] = op(A[i])·op(B[i]) (or += when <paramref name="accumulate"/>), where matrix i of each
     /// operand starts <c>i * stride</c> elements into its span. Shapes and strides are as in
@@ -231,7 +287,7 @@ public static partial class Gemm
     /// <summary>One product, as pointers: the caller keeps the memory pinned until it returns.</summary>
     private readonly unsafe struct Product(int m, int n, int k,
         float* a, int lda, bool transposeA, float* b, int ldb, bool transposeB,
-        float* c, int ldc, bool accumulate)
+        float* c, int ldc, bool accumulate, float* bias = null, bool relu = false)
     {
         public readonly int M = m, N = n, K = k;
         public readonly float* A = a;
@@ -243,6 +299,22 @@ public static partial class Gemm
         public readonly float* C = c;
         public readonly int Ldc = ldc;
         public readonly bool Accumulate = accumulate;
+
+        /// <summary>The epilogue's bias, one per column of C, or null; see <see cref="HasEpilogue"/>.</summary>
+        public readonly float* Bias = bias;
+
+        /// <summary>Whether the epilogue clamps at zero after the bias.</summary>
+        public readonly bool Relu = relu;
+
+        /// <summary>Whether each final rectangle of C gets <see cref="LinearEpilogue"/> applied (never with accumulate or in batches).</summary>
+        public bool HasEpilogue => Bias != null || Relu;
+
+        /// <summary>Applies the epilogue to rows [row, row + rows) and columns [column, column + columns) of C, once they are final.</summary>
+        public void ApplyEpilogue(int row, int rows, int column, int columns)
+        {
+            if (HasEpilogue)
+                LinearEpilogue.Apply(C + (long)row * Ldc + column, Ldc, rows, columns, Bias == null ? null : Bias + column, Relu);
+        }
 
         /// <summary>Multiply-adds in the product (m·n·k).</summary>
         public long MultiplyAdds => (long)M * N * K;
@@ -263,16 +335,19 @@ public static partial class Gemm
                 for (int i = 0; i < product.M; i++)
                     new Span<float>(product.C + (long)i * product.Ldc, product.N).Clear();
             }
+            product.ApplyEpilogue(0, product.M, 0, product.N);
             return;
         }
         if (kernel == InstructionSet.Scalar)
         {
             RunReference(in product);
+            product.ApplyEpilogue(0, product.M, 0, product.N);
             return;
         }
         if (UseDirect(in product, route))
         {
             MultiplyDirect(in product, kernel);
+            product.ApplyEpilogue(0, product.M, 0, product.N);
             return;
         }
 

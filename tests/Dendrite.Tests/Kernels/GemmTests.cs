@@ -86,8 +86,9 @@ public sealed class GemmTests
     {
         var random = new Random(2);
         // k = 259 and 513 cross one and two k blocks; n = 543 crosses a 512-column task; with k = 8000
-        // all of k packed fits 504 rows, so m = 520 crosses a row block (on one thread and on two).
-        foreach ((int m, int n, int k) in new[] { (29, 61, 259), (1030, 45, 300), (33, 543, 513), (128, 500, 20), (1, 700, 100), (700, 1, 100), (520, 40, 8000) })
+        // all of k packed fits 504 rows, so m = 520 crosses a row block (on one thread and on two), and
+        // 512 columns, so n = 530 crosses a column block.
+        foreach ((int m, int n, int k) in new[] { (29, 61, 259), (1030, 45, 300), (33, 543, 513), (128, 500, 20), (1, 700, 100), (700, 1, 100), (520, 40, 8000), (30, 530, 8000) })
         {
             var problem = Problem.Random(random, m, n, k, transposeA, transposeB);
             // Tall products are checked on the rows around each panel and block edge, to keep the test fast.
