@@ -19,6 +19,9 @@ static class Layers
         new("linear_no_bias", "Linear", "Linear(in_features = 5, out_features = 3, bias = False)(input[4,5]) -> [4,3]",
             () => nn.Linear(5, 3, hasBias: false), [In.Normal(4, 5)], Call)
         { Attributes = A2(("in_features", 5), ("out_features", 3), ("bias", false)) },
+        new("linear_relu", "Linear+ReLU", "Sequential(Linear(in_features = 6, out_features = 5, bias = True), ReLU())(input[7,6]) -> [7,5]: Dense with a ReLU activation, which Dendrite fuses into one op",
+            () => nn.Sequential(("linear", nn.Linear(6, 5, hasBias: true)), ("relu", nn.ReLU())), [In.Normal(7, 6)], Call)
+        { Attributes = A2(("in_features", 6), ("out_features", 5), ("bias", true)) },
         new("linear_3d_input", "Linear", "Linear(in_features = 5, out_features = 3, bias = True)(input[2,3,5]) -> [2,3,3] (applied to the last dimension)",
             () => nn.Linear(5, 3, hasBias: true), [In.Normal(2, 3, 5)], Call)
         { Attributes = A2(("in_features", 5), ("out_features", 3), ("bias", true)) },

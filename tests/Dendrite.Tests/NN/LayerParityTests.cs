@@ -23,6 +23,7 @@ public class LayerParityTests
         ["linear_bias"] = new(c => new Dense(c.Int("in_features"), c.Int("out_features"))),
         ["linear_no_bias"] = new(c => new Dense(c.Int("in_features"), c.Int("out_features"), bias: false)),
         ["linear_3d_input"] = new(c => new Dense(c.Int("in_features"), c.Int("out_features"))),
+        ["linear_relu"] = new(c => new Dense(c.Int("in_features"), c.Int("out_features"), new Relu()), ParameterName: name => name.Replace("linear.", "", StringComparison.Ordinal)),
         ["batchnorm1d_train"] = new(c => new BatchNorm(c.Int("num_features"), c.Float("momentum"), c.Float("eps"))),
         ["batchnorm1d_train_ncl"] = new(c => new BatchNorm(c.Int("num_features"), c.Float("momentum"), c.Float("eps"))),
         ["batchnorm1d_eval"] = new(c => new BatchNorm(c.Int("num_features"), c.Float("momentum"), c.Float("eps"))),

@@ -84,6 +84,14 @@ public sealed class Dense : Module, IWeightedLayer
     {
         if (input.Rank == 0 || input.Shape[-1] != InFeatures)
             throw new ShapeMismatchException($"Dense({InFeatures}->{OutFeatures}) got input {input.Shape}; expected [*, {InFeatures}]. The last input dimension must equal inFeatures.");
+        // ReLU rides in the product's epilogue and the backward's mask (the same bits as Linear, then
+        // Relu, one pass and one graph node fewer); other activations run as their own op.
+        if (Activation is Relu)
+        {
+            Tensor rectified = input.Linear(weight, Bias, FusedActivation.Relu);
+            SummaryRecorder.Current?.Note(Activation, rectified);
+            return rectified;
+        }
         Tensor output = input.Linear(weight, Bias);
         return Activation is null ? output : Run(Activation, output);
     }
