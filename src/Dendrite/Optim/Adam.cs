@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Dendrite.Kernels;
 using Dendrite.NN;
 
 namespace Dendrite.Optim;
@@ -85,8 +86,69 @@ public class Adam : FirstOrderOptimizer
         float stepSize = (float)(learningRate / biasCorrection1);
         float correction2Sqrt = (float)Math.Sqrt(biasCorrection2);
         Span<float> maxSecond = Amsgrad ? state.Buffer(MaxSecondMoment) : default;
-        Update(parameter.Data, gradient, state.Buffer(FirstMoment), state.Buffer(SecondMoment), maxSecond,
-            stepSize, beta1, beta2, epsilon, correction2Sqrt);
+        Span<float> w = parameter.Data;
+        Span<float> m = state.Buffer(FirstMoment), v = state.Buffer(SecondMoment);
+        if (w.Length < 2 * ParallelChunk)
+        {
+            Update(w, gradient, m, v, maxSecond, stepSize, beta1, beta2, epsilon, correction2Sqrt);
+            return;
+        }
+        // A large parameter is updated in fixed chunks shared by the GEMM's threads. Every element's
+        // update is independent of the others, so the result is the same bits on any number of threads.
+        unsafe
+        {
+            fixed (float* pw = w)
+            fixed (float* pg = gradient)
+            fixed (float* pm = m)
+            fixed (float* pv = v)
+            fixed (float* px = maxSecond)
+            {
+                var work = _parallelUpdate ??= new ParallelUpdate();
+                work.Set(pw, pg, pm, pv, Amsgrad ? px : null, w.Length, stepSize, beta1, beta2, epsilon, correction2Sqrt);
+                Gemm.RunParallel(work, (w.Length + ParallelChunk - 1) / ParallelChunk);
+                work.Clear();
+            }
+        }
+    }
+
+    /// <summary>Elements per task of a parallel update: 64 KB of each of w, g, m and v, so a task is tens of microseconds.</summary>
+    private const int ParallelChunk = 16384;
+
+    private ParallelUpdate? _parallelUpdate;
+
+    /// <summary>One parameter's fused update cut into <see cref="ParallelChunk"/>-element tasks; the pointers are pinned by the caller for the call.</summary>
+    private sealed unsafe class ParallelUpdate : ChunkJob
+    {
+        private float* _w, _g, _m, _v, _vMax;
+        private int _count;
+        private float _stepSize, _beta1, _beta2, _epsilon, _correction2Sqrt;
+
+        public void Set(float* w, float* g, float* m, float* v, float* vMax, int count,
+            float stepSize, float beta1, float beta2, float epsilon, float correction2Sqrt)
+        {
+            _w = w;
+            _g = g;
+            _m = m;
+            _v = v;
+            _vMax = vMax;
+            _count = count;
+            (_stepSize, _beta1, _beta2, _epsilon, _correction2Sqrt) = (stepSize, beta1, beta2, epsilon, correction2Sqrt);
+        }
+
+        public void Clear()
+        {
+            _w = _g = _m = _v = _vMax = null;
+        }
+
+        public override void RunChunk(int task)
+        {
+            int start = task * ParallelChunk;
+            int length = Math.Min(ParallelChunk, _count - start);
+            Update(new Span<float>(_w + start, length), new ReadOnlySpan<float>(_g + start, length),
+                new Span<float>(_m + start, length), new Span<float>(_v + start, length),
+                _vMax is null ? default : new Span<float>(_vMax + start, length),
+                _stepSize, _beta1, _beta2, _epsilon, _correction2Sqrt);
+        }
     }
 
     /// <summary>
