@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Dendrite.Autograd;
 using Dendrite.Tensors;
 
 namespace Dendrite.NN;
@@ -42,7 +43,16 @@ public sealed class Sequential : Module
     public override Tensor Forward(Tensor input)
     {
         Tensor x = input;
-        foreach (Module layer in _layers) x = Run(layer, x);
+        // Under NoGrad nothing records the intermediates, so each one's pooled storage can go back as
+        // soon as the next layer has consumed it: repeated inference then reuses a few buffers instead
+        // of leaving megabytes per call to the garbage collector (large arrays cost full collections).
+        bool release = !GradMode.IsEnabled;
+        foreach (Module layer in _layers)
+        {
+            Tensor y = Run(layer, x);
+            if (release && !ReferenceEquals(x, input)) x.ReleaseUnlessNeeded(y);
+            x = y;
+        }
         return x;
     }
 

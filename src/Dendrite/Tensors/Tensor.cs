@@ -150,6 +150,20 @@ public partial class Tensor
 
     internal bool IsRetained => (_base ?? this)._retained;
 
+    /// <summary>
+    /// Gives this intermediate's pooled storage back early, for a caller that knows no graph was recorded
+    /// (a NoGrad scope) and that nothing else holds the tensor: it must have no node, own pooled storage,
+    /// not be retained, and <paramref name="consumer"/> (what was computed from it) must be neither it
+    /// nor a view of it. Returns whether it was released.
+    /// </summary>
+    internal bool ReleaseUnlessNeeded(Tensor consumer)
+    {
+        if (_node is not null || _base is not null || !_pooled || _retained || _released) return false;
+        if (ReferenceEquals(consumer, this) || ReferenceEquals(consumer._base, this)) return false;
+        Release();
+        return true;
+    }
+
     /// <summary>Gives pooled storage back. Views only mark themselves; the owner returns the array.</summary>
     internal void Release()
     {
