@@ -127,8 +127,9 @@ void TrainLstm()
 // ---- The Transformer: 2 pre-norm blocks of width 128 with 4 heads, causal, context 64 ----
 void TrainTransformer()
 {
+    // No dropout: a few passes over 0.9 M characters do not overfit 0.4 M parameters, and the masks would cost a third of the time.
     TransformerLanguageModel model = Models.CausalTransformer(vocabulary.Count, contextLength: Chunk, modelDimension: 128, numHeads: 4, numLayers: 2,
-        dropout: 0.1f, generator: new RandomGenerator(1));
+        dropout: 0f, generator: new RandomGenerator(1));
     var optimizer = new Adam(model.Parameters(), learningRate: 1e-3f) { ClipNorm = 1f };
     var windows = new RandomGenerator(2);
     Console.WriteLine();

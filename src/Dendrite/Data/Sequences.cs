@@ -172,7 +172,8 @@ public static class Sequences
         var (rows, steps) = streams.Shape.Dims2("Sequences.NextTokenChunk");
         if (start < 0 || length <= 0 || start + length + 1 > steps)
             throw new ArgumentOutOfRangeException(nameof(start), $"Sequences.NextTokenChunk: columns [{start}, {start + length}] (plus one target) lie outside {streams.Shape}.");
-        float[] all = streams.ToArray();
+        // Read in place (the stream tensor is large; a chunk is small).
+        ReadOnlySpan<float> all = streams.IsContiguous ? streams.Data : streams.ToArray();
         var inputs = new float[rows * length];
         var targets = new int[rows * length];
         for (int r = 0; r < rows; r++)
