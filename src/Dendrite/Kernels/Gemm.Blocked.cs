@@ -187,13 +187,13 @@ public static partial class Gemm
             bool overwrite = block == 0 && !product.Accumulate;
             for (int rowPanel = panelStart; rowPanel < panelEnd; rowPanel++)
             {
-                float* aPanel = PackedAPanel(in plan, rowPanel, block, panelEnd);
+                float* aPanel = PackedAPanel(in plan, rowPanel, block, panelEnd, workspace);
                 int row = rowPanel * panelRows;
                 int rows = Math.Min(panelRows, plan.Rows - row);
                 float* cRow = product.C + (long)(plan.RowStart + row) * product.Ldc + plan.ColumnStart;
                 for (int columnPanel = columnPanelStart; columnPanel < columnPanelEnd; columnPanel++)
                 {
-                    float* bPanel = PackedBPanel(in plan, columnPanel, block, columnPanelEnd);
+                    float* bPanel = PackedBPanel(in plan, columnPanel, block, columnPanelEnd, workspace);
                     int column = columnPanel * panelColumns;
                     RunTile(plan.Kernel, rows, Math.Min(panelColumns, plan.Columns - column), depth,
                         aPanel, bPanel, cRow + column, product.Ldc, overwrite, tile);
@@ -213,9 +213,12 @@ public static partial class Gemm
     /// <summary>
     /// The packed A panel <paramref name="rowPanel"/> of k block <paramref name="block"/>: packed by this
     /// thread if nobody has started it; if another thread is packing it, this one packs a later panel of
-    /// its run meanwhile (it will need that one next) and then waits the microsecond or so that is left.
+    /// its run meanwhile (it will need that one next) and then waits the microsecond or so that is left,
+    /// but no longer than <see cref="PanelWaitTicks"/>: a packer that the operating system has
+    /// descheduled (on a busy machine) would otherwise hold this thread for a whole time slice, so
+    /// after that this thread packs the same panel into its own scratch and goes on.
     /// </summary>
-    private static unsafe float* PackedAPanel(in Plan plan, int rowPanel, int block, int panelEnd)
+    private static unsafe float* PackedAPanel(in Plan plan, int rowPanel, int block, int panelEnd, Workspace workspace)
     {
         int unit = rowPanel * plan.DepthBlocks + block;
         float* panel = plan.PackedA + (long)unit * plan.AUnitLength;
@@ -231,10 +234,33 @@ public static partial class Gemm
                 break;
             }
         }
-        var spinner = new SpinWait();
+        if (WaitForPanel(ref state)) return panel;
+        int row = rowPanel * plan.PanelRows;
+        int depthStart = block * DepthBlock;
+        ref readonly Product product = ref plan.Product;
+        float* scratch = workspace.ScratchA(plan.AUnitLength);
+        PackAPanel(product.A, product.Lda, product.TransposeA, plan.RowStart + row, Math.Min(plan.PanelRows, plan.Rows - row),
+            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelRows, scratch);
+        return scratch;
+    }
+
+    /// <summary>
+    /// How long a thread waits for a panel that another thread is packing before packing it itself
+    /// (20 µs; a panel takes 1-3 µs). Either way the panel holds the same values; tests set 0 to cover
+    /// the private copies.
+    /// </summary>
+    internal static long PanelWaitTicks = Math.Max(1, System.Diagnostics.Stopwatch.Frequency / 50_000);
+
+    /// <summary>Spins until <paramref name="state"/> is ready, for at most <see cref="PanelWaitTicks"/>; returns whether it became ready.</summary>
+    private static bool WaitForPanel(ref int state)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         while (Volatile.Read(ref state) != PanelReady)
-            spinner.SpinOnce(sleep1Threshold: -1);
-        return panel;
+        {
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - start > PanelWaitTicks) return false;
+            Thread.SpinWait(8);
+        }
+        return true;
     }
 
     /// <summary>Packs one A unit if no thread has claimed it yet; returns whether it is ready now.</summary>
@@ -254,7 +280,7 @@ public static partial class Gemm
     }
 
     /// <summary>The packed B panel <paramref name="columnPanel"/> of k block <paramref name="block"/>, as <see cref="PackedAPanel"/> for A.</summary>
-    private static unsafe float* PackedBPanel(in Plan plan, int columnPanel, int block, int columnPanelEnd)
+    private static unsafe float* PackedBPanel(in Plan plan, int columnPanel, int block, int columnPanelEnd, Workspace workspace)
     {
         int unit = columnPanel * plan.DepthBlocks + block;
         float* panel = plan.PackedB + (long)unit * plan.BUnitLength;
@@ -270,10 +296,14 @@ public static partial class Gemm
                 break;
             }
         }
-        var spinner = new SpinWait();
-        while (Volatile.Read(ref state) != PanelReady)
-            spinner.SpinOnce(sleep1Threshold: -1);
-        return panel;
+        if (WaitForPanel(ref state)) return panel;
+        int column = columnPanel * plan.PanelColumns;
+        int depthStart = block * DepthBlock;
+        ref readonly Product product = ref plan.Product;
+        float* scratch = workspace.ScratchB(plan.BUnitLength);
+        PackBPanel(product.B, product.Ldb, product.TransposeB, plan.ColumnStart + column, Math.Min(plan.PanelColumns, plan.Columns - column),
+            depthStart, Math.Min(DepthBlock, product.K - depthStart), plan.PanelColumns, scratch);
+        return scratch;
     }
 
     /// <summary>Packs one B unit if no thread has claimed it yet; returns whether it is ready now.</summary>
@@ -338,6 +368,10 @@ public static partial class Gemm
         private long packedALength;
         private float* packedB;
         private long packedBLength;
+        private float* scratchA;
+        private long scratchALength;
+        private float* scratchB;
+        private long scratchBLength;
         private int* states;
         private int statesLength;
 
@@ -350,6 +384,8 @@ public static partial class Gemm
         {
             NativeMemory.AlignedFree(packedA);
             NativeMemory.AlignedFree(packedB);
+            NativeMemory.AlignedFree(scratchA);
+            NativeMemory.AlignedFree(scratchB);
             NativeMemory.AlignedFree(states);
             NativeMemory.AlignedFree(Tile);
         }
@@ -365,6 +401,12 @@ public static partial class Gemm
 
         /// <summary>Packed B of a block of C (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
         public float* PackedB(long length) => Grow(ref packedB, ref packedBLength, length);
+
+        /// <summary>This thread's own A panel, for a panel another thread claimed but has not finished (at least <paramref name="length"/> floats).</summary>
+        public float* ScratchA(long length) => Grow(ref scratchA, ref scratchALength, length);
+
+        /// <summary>This thread's own B panel, as <see cref="ScratchA"/>.</summary>
+        public float* ScratchB(long length) => Grow(ref scratchB, ref scratchBLength, length);
 
         /// <summary>Panel states of a block of C (A's, then B's), at least <paramref name="length"/> of them.</summary>
         public int* States(int length)

@@ -156,6 +156,30 @@ public sealed class GemmTests
     }
 
     [Theory]
+    [MemberData(nameof(MlpShapes))]
+    public void PanelsPackedPrivately_WhenAnotherThreadIsSlow_GiveIdenticalBits(string name, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        // With no wait at all, a thread that finds a panel being packed by the other packs its own copy.
+        var problem = Problem.Random(new Random(11), m, n, k, transposeA, transposeB);
+        int saved = Gemm.MaxThreads;
+        long savedWait = Gemm.PanelWaitTicks;
+        try
+        {
+            Gemm.MaxThreads = 1;
+            float[] one = problem.Run();
+            Gemm.MaxThreads = 2;
+            Gemm.PanelWaitTicks = 0;
+            for (int i = 0; i < 5; i++)
+                Assert.True(one.AsSpan().SequenceEqual(problem.Run()), $"{name}: private panels changed the result");
+        }
+        finally
+        {
+            Gemm.MaxThreads = saved;
+            Gemm.PanelWaitTicks = savedWait;
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Kernels))]
     public void EveryPath_GivesIdenticalBits(string kernelName)
     {
