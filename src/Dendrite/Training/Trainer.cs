@@ -76,7 +76,9 @@ public sealed class Trainer
         int startEpoch = 0;
         if (resumeFrom is not null) startEpoch = Checkpoint.Restore(resumeFrom, this, history, callbackList);
 
-        var loader = new DataLoader(train, Math.Min(batchSize, train.Count), shuffle, dropLast, ShuffleGenerator, transform: augment);
+        // The loop uses each batch only until the next one (metrics and callbacks get values, not the
+        // batch), so the loader may gather into two reused sets of tensors instead of new ones.
+        var loader = new DataLoader(train, Math.Min(batchSize, train.Count), shuffle, dropLast, ShuffleGenerator, transform: augment, reuseBuffers: true);
         var context = new TrainingContext(this, epochs, loader.BatchesPerEpoch, loader.SamplesPerEpoch, history, callbackList);
 
         foreach (var callback in callbackList) callback.OnTrainBegin(context);
@@ -165,7 +167,7 @@ public sealed class Trainer
             foreach (var metric in _metrics) metric.Reset();
             double lossSum = 0;
             using var _ = new NoGrad();
-            var loader = new DataLoader(data, Math.Min(batchSize, Math.Max(1, data.Count)), shuffle: false, prefetch: false);
+            var loader = new DataLoader(data, Math.Min(batchSize, Math.Max(1, data.Count)), shuffle: false, prefetch: false, reuseBuffers: true);
             foreach (Batch batch in loader)
             {
                 Tensor output = Model.Forward(batch.Features);

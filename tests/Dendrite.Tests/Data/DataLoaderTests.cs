@@ -18,6 +18,36 @@ public class DataLoaderTests
     private static List<int[]> Epoch(DataLoader loader) => loader.Select(RowsOf).ToList();
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ReusedBuffers_GiveTheSameBatches_InTwoAlternatingSets(bool prefetch)
+    {
+        var fresh = new DataLoader(Numbered(23), 4, generator: new RandomGenerator(5), prefetch: prefetch);
+        var reused = new DataLoader(Numbered(23), 4, generator: new RandomGenerator(5), prefetch: prefetch, reuseBuffers: true);
+        Assert.True(reused.ReuseBuffers);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var storage = new List<float[]>();
+            using IEnumerator<Batch> expected = fresh.GetEnumerator(), actual = reused.GetEnumerator();
+            while (expected.MoveNext())
+            {
+                Assert.True(actual.MoveNext());
+                // Read before the next MoveNext: a reused batch is valid until the one after it is gathered.
+                Assert.Equal(RowsOf(expected.Current), RowsOf(actual.Current));
+                Assert.Equal(expected.Current.Targets.ToArray(), actual.Current.Targets.ToArray());
+                storage.Add(actual.Current.Size == 4 ? Storage(actual.Current) : []);
+            }
+            Assert.False(actual.MoveNext());
+            // Full batches alternate between two sets of storage; the short last batch (3 rows) has its own.
+            Assert.Equal(2, storage.Where(s => s.Length > 0).Distinct().Count());
+            Assert.Same(storage[0], storage[2]);
+            Assert.NotSame(storage[0], storage[1]);
+        }
+    }
+
+    private static float[] Storage(Batch batch) => batch.Features._buffer;
+
+    [Theory]
     [InlineData(1, false, 10, new[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 })]
     [InlineData(4, false, 3, new[] { 4, 4, 2 })]
     [InlineData(4, true, 2, new[] { 4, 4 })]
