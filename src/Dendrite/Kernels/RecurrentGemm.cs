@@ -9,9 +9,7 @@ namespace Dendrite.Kernels;
 // recurrent weight at every step of a sequence. P is packed once per sequence into column panels of
 // 32 (two zmm registers), [panel][k][32], zero beyond the last column, so that no step repacks it
 // (Gemm.Multiply would repack all of P, a megabyte for a 256-unit LSTM, at each of 64 steps). A is
-// small (one step of a batch) and is packed per call, 8 rows interleaved, [k][8]: its rows lie a whole
-// sequence apart in memory (T·4H floats, a multiple of 4 KB), and read in place they would all fall
-// into the same L1 sets.
+// read in place, one broadcast per row and k step, because it is small (one step of a batch).
 //
 // The micro-kernel holds an 8 x 32 tile of C in 16 zmm accumulators: for each k it loads 32 floats of
 // P and broadcasts 8 values of A, 16 fused multiply-adds. Each element of C is one FMA chain over all
@@ -130,22 +128,14 @@ public static class RecurrentGemm
             Gemm.Multiply(m, n, k, a, lda, false, new ReadOnlySpan<float>(packed.Data, k * n), n, false, c, ldc, accumulate);
             return;
         }
-        float[] packedA = _packedA is { } buffer && buffer.Length >= TileRows * k ? buffer : (_packedA = new float[TileRows * Math.Max(k, 256)]);
         fixed (float* pa = a)
         fixed (float* pc = c)
-        fixed (float* ap = packedA)
         {
             float* tile = stackalloc float[TileRows * PackedMatrix.PanelColumns];
             int panels = (n + PackedMatrix.PanelColumns - 1) / PackedMatrix.PanelColumns;
             for (int row = 0; row < m; row += TileRows)
             {
                 int rows = Math.Min(TileRows, m - row);
-                // ap[p·8 + r] = A[row + r, p]
-                for (int r = 0; r < rows; r++)
-                {
-                    float* source = pa + (long)(row + r) * lda;
-                    for (int p = 0; p < k; p++) ap[p * TileRows + r] = source[p];
-                }
                 for (int panel = 0; panel < panels; panel++)
                 {
                     int first = panel * PackedMatrix.PanelColumns, width = Math.Min(PackedMatrix.PanelColumns, n - first);
@@ -153,7 +143,7 @@ public static class RecurrentGemm
                     float* target = width == PackedMatrix.PanelColumns ? pc + (long)row * ldc + first : tile;
                     long ldt = width == PackedMatrix.PanelColumns ? ldc : PackedMatrix.PanelColumns;
                     bool add = accumulate && width == PackedMatrix.PanelColumns;
-                    Tile(rows, k, ap, b, target, ldt, add);
+                    Tile(rows, k, pa + (long)row * lda, lda, b, target, ldt, add);
                     if (width == PackedMatrix.PanelColumns) continue;
                     for (int r = 0; r < rows; r++)
                     {
@@ -165,20 +155,18 @@ public static class RecurrentGemm
         }
     }
 
-    [ThreadStatic] private static float[]? _packedA;
-
-    private static unsafe void Tile(int rows, int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+    private static unsafe void Tile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
     {
         switch (rows)
         {
-            case 8: Kernel<Rows8>(depth, a, b, c, ldc, accumulate); break;
-            case 7: Kernel<Rows7>(depth, a, b, c, ldc, accumulate); break;
-            case 6: Kernel<Rows6>(depth, a, b, c, ldc, accumulate); break;
-            case 5: Kernel<Rows5>(depth, a, b, c, ldc, accumulate); break;
-            case 4: Kernel<Rows4>(depth, a, b, c, ldc, accumulate); break;
-            case 3: Kernel<Rows3>(depth, a, b, c, ldc, accumulate); break;
-            case 2: Kernel<Rows2>(depth, a, b, c, ldc, accumulate); break;
-            default: Kernel<Rows1>(depth, a, b, c, ldc, accumulate); break;
+            case 8: Kernel<Rows8>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 7: Kernel<Rows7>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 6: Kernel<Rows6>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 5: Kernel<Rows5>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 4: Kernel<Rows4>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 3: Kernel<Rows3>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 2: Kernel<Rows2>(depth, a, lda, b, c, ldc, accumulate); break;
+            default: Kernel<Rows1>(depth, a, lda, b, c, ldc, accumulate); break;
         }
     }
 
@@ -196,31 +184,28 @@ public static class RecurrentGemm
     private readonly struct Rows7 : IRows { public static int Value => 7; }
     private readonly struct Rows8 : IRows { public static int Value => 8; }
 
-    /// <summary>
-    /// C[R, 32] (=|+=) A[R, depth]·panel[depth, 32], A packed [depth][8]; R is a constant per
-    /// instantiation so unused rows fold away.
-    /// </summary>
+    /// <summary>C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R is a constant per instantiation so unused rows fold away.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TRows>(int depth, float* a, float* b, float* c, long ldc, bool accumulate)
+    private static unsafe void Kernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
         where TRows : struct, IRows
     {
         Vector512<float> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default, l3 = default, r3 = default;
         Vector512<float> l4 = default, r4 = default, l5 = default, r5 = default, l6 = default, r6 = default, l7 = default, r7 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
         for (int p = 0; p < depth; p++)
         {
             Vector512<float> left = Vector512.Load(b), right = Vector512.Load(b + 16);
             b += PackedMatrix.PanelColumns;
-            Vector512<float> x = Vector512.Create(a[0]);
+            Vector512<float> x = Vector512.Create(a0[p]);
             l0 = Vector512.FusedMultiplyAdd(x, left, l0);
             r0 = Vector512.FusedMultiplyAdd(x, right, r0);
-            if (TRows.Value > 1) { x = Vector512.Create(a[1]); l1 = Vector512.FusedMultiplyAdd(x, left, l1); r1 = Vector512.FusedMultiplyAdd(x, right, r1); }
-            if (TRows.Value > 2) { x = Vector512.Create(a[2]); l2 = Vector512.FusedMultiplyAdd(x, left, l2); r2 = Vector512.FusedMultiplyAdd(x, right, r2); }
-            if (TRows.Value > 3) { x = Vector512.Create(a[3]); l3 = Vector512.FusedMultiplyAdd(x, left, l3); r3 = Vector512.FusedMultiplyAdd(x, right, r3); }
-            if (TRows.Value > 4) { x = Vector512.Create(a[4]); l4 = Vector512.FusedMultiplyAdd(x, left, l4); r4 = Vector512.FusedMultiplyAdd(x, right, r4); }
-            if (TRows.Value > 5) { x = Vector512.Create(a[5]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
-            if (TRows.Value > 6) { x = Vector512.Create(a[6]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
-            if (TRows.Value > 7) { x = Vector512.Create(a[7]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
-            a += TileRows;
+            if (TRows.Value > 1) { x = Vector512.Create(a1[p]); l1 = Vector512.FusedMultiplyAdd(x, left, l1); r1 = Vector512.FusedMultiplyAdd(x, right, r1); }
+            if (TRows.Value > 2) { x = Vector512.Create(a2[p]); l2 = Vector512.FusedMultiplyAdd(x, left, l2); r2 = Vector512.FusedMultiplyAdd(x, right, r2); }
+            if (TRows.Value > 3) { x = Vector512.Create(a3[p]); l3 = Vector512.FusedMultiplyAdd(x, left, l3); r3 = Vector512.FusedMultiplyAdd(x, right, r3); }
+            if (TRows.Value > 4) { x = Vector512.Create(a4[p]); l4 = Vector512.FusedMultiplyAdd(x, left, l4); r4 = Vector512.FusedMultiplyAdd(x, right, r4); }
+            if (TRows.Value > 5) { x = Vector512.Create(a5[p]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
+            if (TRows.Value > 6) { x = Vector512.Create(a6[p]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
+            if (TRows.Value > 7) { x = Vector512.Create(a7[p]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
         }
         Store(c, l0, r0, accumulate);
         if (TRows.Value > 1) Store(c + ldc, l1, r1, accumulate);
