@@ -216,20 +216,44 @@ public static class Im2Col
                     loadMasks[b] = (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(width))
                         & Vector512.LessThan(x, Vector512.Create(outWidth))).AsSingle();
                 }
+                Vector512<float> mask0 = loadMasks[0], mask1 = blocks > 1 ? loadMasks[1] : default;
+                // Output rows [first, last) read image rows first + i·dh − top, ...; the others lie in the padding.
+                int offset = i * g.DilationHeight - g.PadTop;
+                int first = Math.Clamp(-offset, 0, outHeight), last = Math.Clamp(height - offset, first, outHeight);
                 for (int c = 0; c < g.Channels; c++)
                 {
-                    float* plane = image + (long)c * height * width;
                     float* destination = columns + (long)(c * g.KernelHeight * g.KernelWidth + row) * rowStride;
-                    for (int y = 0; y < outHeight; y++, destination += outWidth)
+                    if (first > 0) new Span<float>(destination, first * outWidth).Clear();
+                    if (last < outHeight) new Span<float>(destination + (long)last * outWidth, (outHeight - last) * outWidth).Clear();
+                    float* source = image + ((long)c * height + first + offset) * width + shift;
+                    float* target = destination + (long)first * outWidth;
+                    int count = last - first;
+                    if (blocks == 1)
                     {
-                        int iy = y + i * g.DilationHeight - g.PadTop;
-                        bool inside = (uint)iy < (uint)height;
-                        float* source = plane + (long)iy * width + shift;
-                        for (int b = 0; b < blocks; b++)
+                        int y = 0;
+                        for (; y + 2 <= count; y += 2, source += 2 * width, target += 2 * outWidth)
                         {
-                            Vector512<float> v = inside ? Avx512F.MaskLoad(source + 16 * b, loadMasks[b], Vector512<float>.Zero) : Vector512<float>.Zero;
-                            if (b < blocks - 1) Vector512.Store(v, destination + 16 * b);
-                            else Avx512F.MaskStore(destination + 16 * b, storeTail, v);
+                            Avx512F.MaskStore(target, storeTail, Avx512F.MaskLoad(source, mask0, Vector512<float>.Zero));
+                            Avx512F.MaskStore(target + outWidth, storeTail, Avx512F.MaskLoad(source + width, mask0, Vector512<float>.Zero));
+                        }
+                        if (y < count) Avx512F.MaskStore(target, storeTail, Avx512F.MaskLoad(source, mask0, Vector512<float>.Zero));
+                    }
+                    else if (blocks == 2)
+                    {
+                        for (int y = 0; y < count; y++, source += width, target += outWidth)
+                        {
+                            Vector512.Store(Avx512F.MaskLoad(source, mask0, Vector512<float>.Zero), target);
+                            Avx512F.MaskStore(target + 16, storeTail, Avx512F.MaskLoad(source + 16, mask1, Vector512<float>.Zero));
+                        }
+                    }
+                    else
+                    {
+                        for (int y = 0; y < count; y++, source += width, target += outWidth)
+                        {
+                            for (int b = 0; b < blocks - 1; b++)
+                                Vector512.Store(Avx512F.MaskLoad(source + 16 * b, loadMasks[b], Vector512<float>.Zero), target + 16 * b);
+                            int lastBlock = 16 * (blocks - 1);
+                            Avx512F.MaskStore(target + lastBlock, storeTail, Avx512F.MaskLoad(source + lastBlock, loadMasks[blocks - 1], Vector512<float>.Zero));
                         }
                     }
                 }
@@ -263,22 +287,46 @@ public static class Im2Col
         for (int c = 0; c < g.Channels; c++)
         {
             float* plane = image + (long)c * height * width;
-            for (int iy = 0; iy < height; iy++)
+            // Four image rows at a time: four independent sums, so the adds do not wait for each other
+            // (each row's sum still takes its terms in (i, j) order).
+            for (int iy = 0; iy < height; iy += 4)
                 for (int b = 0; b < blocks; b++)
                 {
-                    Vector512<float> sum = Vector512<float>.Zero;
+                    Vector512<float> sum0 = Vector512<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
                     for (int i = 0; i < g.KernelHeight; i++)
                     {
+                        // Image row iy + r took output row y + r.
                         int y = iy + g.PadTop - i * g.DilationHeight;
-                        if ((uint)y >= (uint)outHeight) continue;
-                        float* source = columns + (long)((c * g.KernelHeight + i) * kernelWidth) * rowStride + y * outWidth + 16 * b + g.PadLeft;
+                        bool valid0 = (uint)y < (uint)outHeight && iy < height;
+                        bool valid1 = (uint)(y + 1) < (uint)outHeight && iy + 1 < height;
+                        bool valid2 = (uint)(y + 2) < (uint)outHeight && iy + 2 < height;
+                        bool valid3 = (uint)(y + 3) < (uint)outHeight && iy + 3 < height;
+                        if (!(valid0 | valid1 | valid2 | valid3)) continue;
+                        float* source = columns + (long)((c * g.KernelHeight + i) * kernelWidth) * rowStride + (long)y * outWidth + 16 * b + g.PadLeft;
                         for (int j = 0; j < kernelWidth; j++, source += rowStride)
-                            sum += Avx512F.MaskLoad(source - j * g.DilationWidth, masks[j * blocks + b], Vector512<float>.Zero);
+                        {
+                            Vector512<float> mask = masks[j * blocks + b];
+                            float* at = source - j * g.DilationWidth;
+                            if (valid0) sum0 += Avx512F.MaskLoad(at, mask, Vector512<float>.Zero);
+                            if (valid1) sum1 += Avx512F.MaskLoad(at + outWidth, mask, Vector512<float>.Zero);
+                            if (valid2) sum2 += Avx512F.MaskLoad(at + 2 * outWidth, mask, Vector512<float>.Zero);
+                            if (valid3) sum3 += Avx512F.MaskLoad(at + 3 * outWidth, mask, Vector512<float>.Zero);
+                        }
                     }
                     float* target = plane + iy * width + 16 * b;
-                    if (b < blocks - 1) Vector512.Store(accumulate ? Vector512.Load(target) + sum : sum, target);
-                    else Avx512F.MaskStore(target, storeTail, accumulate ? Avx512F.MaskLoad(target, storeTail, Vector512<float>.Zero) + sum : sum);
+                    bool full = b < blocks - 1;
+                    Write(target, sum0, full, storeTail, accumulate);
+                    if (iy + 1 < height) Write(target + width, sum1, full, storeTail, accumulate);
+                    if (iy + 2 < height) Write(target + 2 * width, sum2, full, storeTail, accumulate);
+                    if (iy + 3 < height) Write(target + 3 * width, sum3, full, storeTail, accumulate);
                 }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Write(float* target, Vector512<float> sum, bool full, Vector512<float> storeTail, bool accumulate)
+        {
+            if (full) Vector512.Store(accumulate ? Vector512.Load(target) + sum : sum, target);
+            else Avx512F.MaskStore(target, storeTail, accumulate ? Avx512F.MaskLoad(target, storeTail, Vector512<float>.Zero) + sum : sum);
         }
     }
 

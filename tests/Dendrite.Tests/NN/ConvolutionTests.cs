@@ -21,6 +21,10 @@ public class ConvolutionTests
         new("rectangular", [1, 2, 6, 7], [2, 2, 2, 3], new ConvolutionOptions(2, 1, 1, 0, 0, 1)),
         new("one_by_one", [3, 4, 3, 3], [2, 4, 1, 1], default),
         new("many_samples", [9, 1, 4, 4], [2, 1, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+        // Output rows of 17-32 pixels and at most 8 channels: the direct kernel without im2col.
+        new("wide_rows_direct", [2, 2, 4, 20], [3, 2, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+        // More than 16 output channels: the GEMM and a scatter instead of the few-channel product.
+        new("many_channels_gemm", [2, 3, 5, 5], [20, 3, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
     };
 
     [Theory]
@@ -201,6 +205,36 @@ public class ConvolutionTests
         }
         foreach (bool relu in new[] { false, true })
             Assert.Equal(Run(1, relu), Run(2, relu));
+    }
+
+    [Theory]
+    [InlineData(64, 6, 28, 28)]
+    [InlineData(64, 16, 10, 10)]
+    [InlineData(3, 50, 17, 33)]
+    public void MaxPoolResultsDoNotDependOnTheThreadCount(int batch, int channels, int height, int width)
+    {
+        // Enough planes for several chunks on both cores; odd sizes leave rows and columns outside every window.
+        var x = Tensor.Uniform([batch, channels, height, width], -1f, 1f, new RandomGenerator(height * width));
+        var upstream = Tensor.Uniform([batch, channels, height / 2, width / 2], -1f, 1f, new RandomGenerator(7));
+        float[] Run(int threads)
+        {
+            int previous = Dendrite.Kernels.Gemm.MaxThreads;
+            Dendrite.Kernels.Gemm.MaxThreads = threads;
+            try
+            {
+                Tensor xc = x.Detach() * 1f;
+                xc.RequiresGrad = true;
+                Tensor y = xc.MaxPool2d(2, 2);
+                float[] values = y.ToArray();
+                y.Backward(upstream);
+                return [.. values, .. xc.Grad!.ToArray()];
+            }
+            finally
+            {
+                Dendrite.Kernels.Gemm.MaxThreads = previous;
+            }
+        }
+        Assert.Equal(Run(1), Run(2));
     }
 
     [Theory]
