@@ -29,7 +29,7 @@ public static partial class TensorOps
                 // its window each maximum was, one byte per output, from a pool until the node is released.
                 var planesGeometry = geometry with { Channels = batch * planes };
                 byte[] window = ArrayPool<byte>.Shared.Rent(batch * outputSize);
-                Pooling.MaxForward2x2(planesGeometry, x.Span, output.Span, window.AsSpan(0, batch * outputSize));
+                MaxPool2x2Job.Run(planesGeometry, x._buffer, x._offset, output._buffer, output._offset, window, backward: false, accumulate: false);
                 if (!record) ArrayPool<byte>.Shared.Return(window);
                 else
                 {
@@ -177,7 +177,7 @@ public static partial class TensorOps
             ReadOnlySpan<float> dy = output.GradientSpan;
             if (Window.Length > 0)
             {
-                Pooling.MaxBackward2x2(Geometry, dy, Window.AsSpan(0, dy.Length), dx, accumulate);
+                MaxPool2x2Job.Run(Geometry, x._gradBuffer!, 0, output._gradBuffer!, 0, Window, backward: true, accumulate);
                 return;
             }
             if (!accumulate) dx.Clear();
@@ -193,6 +193,69 @@ public static partial class TensorOps
             ArgMax = [];
             if (Window.Length > 0) ArrayPool<byte>.Shared.Return(Window);
             Window = [];
+        }
+    }
+
+    /// <summary>
+    /// The 2×2 kernels over chunks of whole planes, on both cores when there is enough work. A chunk's
+    /// spans end at its last plane, so no kernel writes past them (the codes' 16-byte stores check).
+    /// </summary>
+    private sealed class MaxPool2x2Job : ChunkJob
+    {
+        /// <summary>Input floats per chunk: a few cache-friendly chunks for each core.</summary>
+        private const int ChunkInputs = 32 * 1024;
+
+        [ThreadStatic] private static MaxPool2x2Job? _instance;
+
+        private ConvolutionGeometry _plane;
+        private int _planes, _planesPerChunk;
+        private float[] _image = null!, _pooled = null!;
+        private int _imageOffset, _pooledOffset;
+        private byte[] _window = null!;
+        private bool _backward, _accumulate;
+
+        /// <summary>
+        /// Forward: <paramref name="image"/> → <paramref name="pooled"/> and the codes. Backward: d(pooled) in
+        /// <paramref name="pooled"/> → d(image) in <paramref name="image"/>, written or added.
+        /// </summary>
+        public static void Run(in ConvolutionGeometry planes, float[] image, int imageOffset, float[] pooled, int pooledOffset, byte[] window,
+            bool backward, bool accumulate)
+        {
+            MaxPool2x2Job job = _instance ??= new MaxPool2x2Job();
+            int planeSize = planes.Height * planes.Width;
+            job._plane = planes with { Channels = 1 };
+            job._planes = planes.Channels;
+            job._planesPerChunk = Math.Max(1, ChunkInputs / Math.Max(1, planeSize));
+            job._image = image;
+            job._imageOffset = imageOffset;
+            job._pooled = pooled;
+            job._pooledOffset = pooledOffset;
+            job._window = window;
+            job._backward = backward;
+            job._accumulate = accumulate;
+            int chunks = (planes.Channels + job._planesPerChunk - 1) / job._planesPerChunk;
+            try
+            {
+                if (chunks > 1 && (long)planes.Channels * planeSize >= 2 * ChunkInputs) Gemm.RunParallel(job, chunks);
+                else for (int chunk = 0; chunk < chunks; chunk++) job.RunChunk(chunk);
+            }
+            finally
+            {
+                job._image = job._pooled = null!;
+                job._window = null!;
+            }
+        }
+
+        public override void RunChunk(int chunk)
+        {
+            int first = chunk * _planesPerChunk, count = Math.Min(_planes, first + _planesPerChunk) - first;
+            ConvolutionGeometry g = _plane with { Channels = count };
+            int planeSize = g.Height * g.Width, pooledSize = g.OutputPixels;
+            Span<float> image = _image.AsSpan(_imageOffset + first * planeSize, count * planeSize);
+            Span<float> pooled = _pooled.AsSpan(_pooledOffset + first * pooledSize, count * pooledSize);
+            Span<byte> window = _window.AsSpan(first * pooledSize, count * pooledSize);
+            if (_backward) Pooling.MaxBackward2x2(g, pooled, window, image, _accumulate);
+            else Pooling.MaxForward2x2(g, image, pooled, window);
         }
     }
 
