@@ -59,9 +59,9 @@ public static class RecurrentCells
         int h = cell.Length;
         Check(gates.Length == 4 * h && cellPrevious.Length == h && tanhCell.Length == h && hidden.Length == h
             && (peepholes.IsEmpty || peepholes.Length == 3 * h) && (bias.IsEmpty || bias.Length == 4 * h), "LstmForward");
-        bool peep = !peepholes.IsEmpty;
-        if (!bias.IsEmpty) TensorPrimitives.Add(gates, bias, gates);
+        bool peep = !peepholes.IsEmpty, biased = !bias.IsEmpty;
         ref float a = ref MemoryMarshal.GetReference(gates);
+        ref float bb = ref biased ? ref MemoryMarshal.GetReference(bias) : ref Unsafe.NullRef<float>();
         ref float cp = ref MemoryMarshal.GetReference(cellPrevious);
         ref float p = ref peep ? ref MemoryMarshal.GetReference(peepholes) : ref Unsafe.NullRef<float>();
         ref float c = ref MemoryMarshal.GetReference(cell);
@@ -77,6 +77,13 @@ public static class RecurrentCells
                 var af = Vector.LoadUnsafe(ref a, n + i);
                 var ag = Vector.LoadUnsafe(ref a, 2 * n + i);
                 var ao = Vector.LoadUnsafe(ref a, 3 * n + i);
+                if (biased)
+                {
+                    ai += Vector.LoadUnsafe(ref bb, i);
+                    af += Vector.LoadUnsafe(ref bb, n + i);
+                    ag += Vector.LoadUnsafe(ref bb, 2 * n + i);
+                    ao += Vector.LoadUnsafe(ref bb, 3 * n + i);
+                }
                 if (peep)
                 {
                     ai += Vector.LoadUnsafe(ref p, i) * cPrev;
@@ -102,6 +109,13 @@ public static class RecurrentCells
         {
             float cPrev = Unsafe.Add(ref cp, i);
             float ai = Unsafe.Add(ref a, i), af = Unsafe.Add(ref a, n + i), ag = Unsafe.Add(ref a, 2 * n + i), ao = Unsafe.Add(ref a, 3 * n + i);
+            if (biased)
+            {
+                ai += Unsafe.Add(ref bb, i);
+                af += Unsafe.Add(ref bb, n + i);
+                ag += Unsafe.Add(ref bb, 2 * n + i);
+                ao += Unsafe.Add(ref bb, 3 * n + i);
+            }
             if (peep)
             {
                 ai += Unsafe.Add(ref p, i) * cPrev;
@@ -123,27 +137,39 @@ public static class RecurrentCells
 
     /// <summary>
     /// The backward pass of <see cref="LstmForward"/> for one row: from dL/dh and dL/dc of this step,
-    /// the gradient of the pre-activations, of c_prev, and (added) of the peepholes.
+    /// the gradient of the pre-activations, of c_prev, and (added) of the peepholes and the bias.
+    /// dL/dh and dL/dc each arrive in two parts (the step's output and what flows back from the
+    /// next step), summed here so that the caller needs no extra pass.
     /// </summary>
     /// <param name="gates">The activations i, f, g, o [4H] saved by the forward pass.</param>
     /// <param name="cellPrevious">c_prev [H].</param>
     /// <param name="cell">c [H].</param>
     /// <param name="tanhCell">tanh(c) [H].</param>
     /// <param name="peepholes">(p_i, p_f, p_o) [3H], or empty.</param>
-    /// <param name="hiddenGradient">dL/dh [H].</param>
-    /// <param name="cellGradient">dL/dc [H] from later steps and outputs (not through h).</param>
+    /// <param name="hiddenGradient">dL/dh [H] (first part).</param>
+    /// <param name="hiddenGradientCarry">dL/dh [H] (second part), or empty.</param>
+    /// <param name="cellGradient">dL/dc [H] from later steps and outputs (not through h), first part.</param>
+    /// <param name="cellGradientCarry">dL/dc [H], second part, or empty; may be the same span as <paramref name="cellPreviousGradient"/>.</param>
     /// <param name="gatesGradient">dL/da [4H], written.</param>
     /// <param name="cellPreviousGradient">dL/dc_prev [H] through this cell, written.</param>
     /// <param name="peepholeGradient">dL/dp [3H], added to (empty when there are no peepholes).</param>
+    /// <param name="biasGradient">dL/db [4H] (= dL/da), added to, or empty.</param>
     public static void LstmBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> cell,
-        ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> peepholes, ReadOnlySpan<float> hiddenGradient, ReadOnlySpan<float> cellGradient,
-        Span<float> gatesGradient, Span<float> cellPreviousGradient, Span<float> peepholeGradient)
+        ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> peepholes, ReadOnlySpan<float> hiddenGradient, ReadOnlySpan<float> hiddenGradientCarry,
+        ReadOnlySpan<float> cellGradient, ReadOnlySpan<float> cellGradientCarry,
+        Span<float> gatesGradient, Span<float> cellPreviousGradient, Span<float> peepholeGradient, Span<float> biasGradient)
     {
         int h = cell.Length;
         bool peep = !peepholes.IsEmpty;
         Check(gates.Length == 4 * h && cellPrevious.Length == h && tanhCell.Length == h && hiddenGradient.Length == h
             && cellGradient.Length == h && gatesGradient.Length == 4 * h && cellPreviousGradient.Length == h
+            && (hiddenGradientCarry.IsEmpty || hiddenGradientCarry.Length == h) && (cellGradientCarry.IsEmpty || cellGradientCarry.Length == h)
+            && (biasGradient.IsEmpty || biasGradient.Length == 4 * h)
             && (!peep || (peepholes.Length == 3 * h && peepholeGradient.Length == 3 * h)), "LstmBackward");
+        bool sumHidden = !hiddenGradientCarry.IsEmpty, sumCell = !cellGradientCarry.IsEmpty, bias = !biasGradient.IsEmpty;
+        ref float dhc = ref sumHidden ? ref MemoryMarshal.GetReference(hiddenGradientCarry) : ref Unsafe.NullRef<float>();
+        ref float dcc = ref sumCell ? ref MemoryMarshal.GetReference(cellGradientCarry) : ref Unsafe.NullRef<float>();
+        ref float db = ref bias ? ref MemoryMarshal.GetReference(biasGradient) : ref Unsafe.NullRef<float>();
         ref float a = ref MemoryMarshal.GetReference(gates);
         ref float cp = ref MemoryMarshal.GetReference(cellPrevious);
         ref float c = ref MemoryMarshal.GetReference(cell);
@@ -167,8 +193,10 @@ public static class RecurrentCells
                 var t = Vector.LoadUnsafe(ref tc, i);
                 var cPrev = Vector.LoadUnsafe(ref cp, i);
                 var dH = Vector.LoadUnsafe(ref dh, i);
+                if (sumHidden) dH += Vector.LoadUnsafe(ref dhc, i);
                 var dao = dH * t * go * (one - go);
                 var dC = Vector.LoadUnsafe(ref dc, i) + dH * go * (one - t * t);
+                if (sumCell) dC += Vector.LoadUnsafe(ref dcc, i);
                 if (peep) dC += dao * Vector.LoadUnsafe(ref p, 2 * n + i);
                 var dai = dC * gg * gi * (one - gi);
                 var daf = dC * cPrev * gf * (one - gf);
@@ -186,14 +214,23 @@ public static class RecurrentCells
                 dag.StoreUnsafe(ref da, 2 * n + i);
                 dao.StoreUnsafe(ref da, 3 * n + i);
                 dPrev.StoreUnsafe(ref dcp, i);
+                if (bias)
+                {
+                    (Vector.LoadUnsafe(ref db, i) + dai).StoreUnsafe(ref db, i);
+                    (Vector.LoadUnsafe(ref db, n + i) + daf).StoreUnsafe(ref db, n + i);
+                    (Vector.LoadUnsafe(ref db, 2 * n + i) + dag).StoreUnsafe(ref db, 2 * n + i);
+                    (Vector.LoadUnsafe(ref db, 3 * n + i) + dao).StoreUnsafe(ref db, 3 * n + i);
+                }
             }
         }
         for (; i < n; i++)
         {
             float gi = Unsafe.Add(ref a, i), gf = Unsafe.Add(ref a, n + i), gg = Unsafe.Add(ref a, 2 * n + i), go = Unsafe.Add(ref a, 3 * n + i);
             float t = Unsafe.Add(ref tc, i), cPrev = Unsafe.Add(ref cp, i), dH = Unsafe.Add(ref dh, i);
+            if (sumHidden) dH += Unsafe.Add(ref dhc, i);
             float dao = dH * t * go * (1f - go);
             float dC = Unsafe.Add(ref dc, i) + dH * go * (1f - t * t);
+            if (sumCell) dC += Unsafe.Add(ref dcc, i);
             if (peep) dC += dao * Unsafe.Add(ref p, 2 * n + i);
             float dai = dC * gg * gi * (1f - gi);
             float daf = dC * cPrev * gf * (1f - gf);
@@ -211,6 +248,13 @@ public static class RecurrentCells
             Unsafe.Add(ref da, 2 * n + i) = dag;
             Unsafe.Add(ref da, 3 * n + i) = dao;
             Unsafe.Add(ref dcp, i) = dPrev;
+            if (bias)
+            {
+                Unsafe.Add(ref db, i) += dai;
+                Unsafe.Add(ref db, n + i) += daf;
+                Unsafe.Add(ref db, 2 * n + i) += dag;
+                Unsafe.Add(ref db, 3 * n + i) += dao;
+            }
         }
     }
 

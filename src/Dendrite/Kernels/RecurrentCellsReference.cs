@@ -34,18 +34,19 @@ public static class RecurrentCellsReference
 
     /// <summary>As <see cref="RecurrentCells.LstmBackward"/>.</summary>
     public static void LstmBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cellPrevious, ReadOnlySpan<float> cell,
-        ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> peepholes, ReadOnlySpan<float> hiddenGradient, ReadOnlySpan<float> cellGradient,
-        Span<float> gatesGradient, Span<float> cellPreviousGradient, Span<float> peepholeGradient)
+        ReadOnlySpan<float> tanhCell, ReadOnlySpan<float> peepholes, ReadOnlySpan<float> hiddenGradient, ReadOnlySpan<float> hiddenGradientCarry,
+        ReadOnlySpan<float> cellGradient, ReadOnlySpan<float> cellGradientCarry,
+        Span<float> gatesGradient, Span<float> cellPreviousGradient, Span<float> peepholeGradient, Span<float> biasGradient)
     {
         int n = cell.Length;
         bool peep = !peepholes.IsEmpty;
         for (int j = 0; j < n; j++)
         {
             float i = gates[j], f = gates[n + j], g = gates[2 * n + j], o = gates[3 * n + j];
-            float t = tanhCell[j], cp = cellPrevious[j], dh = hiddenGradient[j];
+            float t = tanhCell[j], cp = cellPrevious[j], dh = hiddenGradient[j] + (hiddenGradientCarry.IsEmpty ? 0f : hiddenGradientCarry[j]);
             float dOutputGate = dh * t;
             float dao = dOutputGate * o * (1f - o);
-            float dc = cellGradient[j] + dh * o * (1f - t * t) + (peep ? dao * peepholes[2 * n + j] : 0f);
+            float dc = cellGradient[j] + (cellGradientCarry.IsEmpty ? 0f : cellGradientCarry[j]) + dh * o * (1f - t * t) + (peep ? dao * peepholes[2 * n + j] : 0f);
             float dai = dc * g * i * (1f - i);
             float daf = dc * cp * f * (1f - f);
             float dag = dc * i * (1f - g * g);
@@ -53,6 +54,13 @@ public static class RecurrentCellsReference
             gatesGradient[n + j] = daf;
             gatesGradient[2 * n + j] = dag;
             gatesGradient[3 * n + j] = dao;
+            if (!biasGradient.IsEmpty)
+            {
+                biasGradient[j] += dai;
+                biasGradient[n + j] += daf;
+                biasGradient[2 * n + j] += dag;
+                biasGradient[3 * n + j] += dao;
+            }
             cellPreviousGradient[j] = dc * f + (peep ? dai * peepholes[j] + daf * peepholes[n + j] : 0f);
             if (peep)
             {

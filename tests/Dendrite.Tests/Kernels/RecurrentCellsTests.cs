@@ -30,12 +30,20 @@ public class RecurrentCellsTests
             Assertions.AllClose(hPlain, hFast, 1e-5, 1e-6, "hidden");
 
             float[] daFast = new float[4 * hidden], daPlain = new float[4 * hidden], dcpFast = new float[hidden], dcpPlain = new float[hidden];
-            float[] dpFast = new float[p.Length], dpPlain = new float[p.Length];
-            RecurrentCells.LstmBackward(gatesPlain, cp, cPlain, tPlain, p, dh, dc, daFast, dcpFast, dpFast);
-            RecurrentCellsReference.LstmBackward(gatesPlain, cp, cPlain, tPlain, p, dh, dc, daPlain, dcpPlain, dpPlain);
+            float[] dpFast = new float[p.Length], dpPlain = new float[p.Length], dbFast = new float[4 * hidden], dbPlain = new float[4 * hidden];
+            RecurrentCells.LstmBackward(gatesPlain, cp, cPlain, tPlain, p, dh, default, dc, default, daFast, dcpFast, dpFast, dbFast);
+            RecurrentCellsReference.LstmBackward(gatesPlain, cp, cPlain, tPlain, p, dh, default, dc, default, daPlain, dcpPlain, dpPlain, dbPlain);
             Assertions.AllClose(daPlain, daFast, 1e-5, 1e-6, "dL/da");
             Assertions.AllClose(dcpPlain, dcpFast, 1e-5, 1e-6, "dL/dc_prev");
             Assertions.AllClose(dpPlain, dpFast, 1e-5, 1e-6, "dL/dpeepholes");
+            Assertions.AllClose(daPlain, dbFast, 1e-5, 1e-6, "dL/db");
+
+            // The gradients in two parts, and the cell carry overwritten in place by dL/dc_prev: the same as their sums.
+            float[] half = dh.Select(v => v / 2).ToArray(), carry = dc.Select(v => v / 4).ToArray(), rest = dc.Select(v => v * 3 / 4).ToArray();
+            float[] daSplit = new float[4 * hidden];
+            RecurrentCells.LstmBackward(gatesPlain, cp, cPlain, tPlain, p, half, half, rest, carry, daSplit, carry, new float[p.Length], default);
+            Assertions.AllClose(daPlain, daSplit, 1e-5, 1e-6, "dL/da from split gradients");
+            Assertions.AllClose(dcpPlain, carry, 1e-5, 1e-6, "dL/dc_prev over the carry");
         }
     }
 

@@ -453,28 +453,27 @@ public static partial class TensorOps
                 for (int b = first; b < end; b++)
                 {
                     int row = (b * steps + t) * hidden;
-                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dcRow = dcStep.Slice(b * hidden, hidden);
                     Span<float> dhCarry = dh.Slice(b * hidden, hidden), dcCarry = dc.Slice(b * hidden, hidden);
+                    ReadOnlySpan<float> cellPrevious = first0 ? c0.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
+                    Span<float> dp = PeepholeRows is null ? default : PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden);
+                    Span<float> db = BiasRows is null ? default : BiasRows.AsSpan(b * gates, gates);
+                    if (Candidates is null)
+                    {
+                        // dL/dh_t = the step's output gradient + the carry, summed inside the kernel; dc_{t−1} overwrites the cell carry.
+                        RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, cells.Slice(row, hidden), TanhCell.AsSpan(row, hidden), peep,
+                            dStates.Slice(row, hidden), dhCarry, dCells.Slice(row, hidden), dcCarry, dA.Slice(row * 4, gates), dcCarry, dp, db);
+                        continue;
+                    }
+                    // Zoneout: the summed gradients are split into the candidate's share and the direct shares for
+                    // h_{t−1} (left in the hidden carry; the product adds to it below) and c_{t−1}.
+                    Span<float> dhRow = dhStep.Slice(b * hidden, hidden), dcRow = dcStep.Slice(b * hidden, hidden), share = direct.Slice(b * hidden, hidden);
                     TensorPrimitives.Add(dStates.Slice(row, hidden), dhCarry, dhRow);
                     TensorPrimitives.Add(dCells.Slice(row, hidden), dcCarry, dcRow);
-                    ReadOnlySpan<float> cellPrevious = first0 ? c0.Slice(b * hidden, hidden) : cells.Slice((b * steps + previous) * hidden, hidden);
-                    ReadOnlySpan<float> cell = Candidates is null ? cells.Slice(row, hidden) : Candidates.AsSpan(stateCount + row, hidden);
-                    if (Candidates is not null)
-                    {
-                        // The carries become zoneout's direct shares for h_{t−1} and c_{t−1}; the product adds to dh below.
-                        RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
-                        RecurrentCells.ZoneoutBackward(keep.Slice(stateCount + row, hidden), dcRow, direct.Slice(b * hidden, hidden));
-                    }
-                    Span<float> dp = PeepholeRows is null ? default : PeepholeRows.AsSpan(b * 3 * hidden, 3 * hidden);
-                    Span<float> da = dA.Slice(row * 4, gates);
-                    RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, cell, TanhCell.AsSpan(row, hidden), peep,
-                        dhRow, dcRow, da, dcCarry, dp);
-                    if (BiasRows is not null)
-                    {
-                        Span<float> db = BiasRows.AsSpan(b * gates, gates);
-                        TensorPrimitives.Add(db, da, db);
-                    }
-                    if (Candidates is not null) TensorPrimitives.Add(dcCarry, direct.Slice(b * hidden, hidden), dcCarry);
+                    RecurrentCells.ZoneoutBackward(keep.Slice(row, hidden), dhRow, dhCarry);
+                    RecurrentCells.ZoneoutBackward(keep.Slice(stateCount + row, hidden), dcRow, share);
+                    RecurrentCells.LstmBackward(Acts.AsSpan(row * 4, gates), cellPrevious, Candidates.AsSpan(stateCount + row, hidden), TanhCell.AsSpan(row, hidden), peep,
+                        dhRow, default, dcRow, default, dA.Slice(row * 4, gates), dcCarry, dp, db);
+                    TensorPrimitives.Add(dcCarry, share, dcCarry);
                 }
                 // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H].
                 RecurrentGemm.Multiply(rows, dA[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: Candidates is not null);
