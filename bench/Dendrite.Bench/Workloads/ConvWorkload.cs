@@ -104,6 +104,7 @@ public sealed class ConvWorkload : IWorkload
                 using var _ = no_grad();
                 nn.functional.conv2d(tx, tw, tb, padding: padding);
             };
+        LeNetWorkload.WarmUp(dendrite, torchSharp, seconds: 1);
         return new BenchCase($"{s.Name} {(backward ? "f+b" : "fwd")}", "GFLOP/s", gflop * products, dendrite, torchSharp)
         {
             Peak = Machine.PeakGflops,
