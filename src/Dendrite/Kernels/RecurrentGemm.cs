@@ -75,18 +75,19 @@ public sealed unsafe class PackedMatrix : IDisposable
             float* destination = _data + (long)panel * k * PanelColumns;
             int first = panel * PanelColumns, width = Math.Min(PanelColumns, n - first);
             if (width < PanelColumns) new Span<float>(destination, k * PanelColumns).Clear();
-            for (int j = 0; j < width; j++)
+            if (transposeB)
             {
-                int column = first + j;
-                if (transposeB)
+                // op(B)[:, column] is row `column` of the stored B: read it along, write down the panel.
+                for (int j = 0; j < width; j++)
                 {
-                    ReadOnlySpan<float> row = b.Slice(column * ldb, k);   // op(B)[:, column] is row `column` of the stored B
+                    ReadOnlySpan<float> row = b.Slice((first + j) * ldb, k);
                     for (int p = 0; p < k; p++) destination[p * PanelColumns + j] = row[p];
                 }
-                else
-                {
-                    for (int p = 0; p < k; p++) destination[p * PanelColumns + j] = b[p * ldb + column];
-                }
+            }
+            else
+            {
+                // Each k step of the panel is a contiguous stretch of a row of B.
+                for (int p = 0; p < k; p++) b.Slice(p * ldb + first, width).CopyTo(new Span<float>(destination + p * PanelColumns, width));
             }
         }
     }
