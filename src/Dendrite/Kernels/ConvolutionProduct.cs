@@ -29,6 +29,9 @@ public static class ConvolutionProduct
     /// <summary>Output channels one call can take.</summary>
     public const int MaxRows = 16;
 
+    /// <summary>Whether the vector kernels run here (AVX-512); without, the calls fall back to the plain twins, and a GEMM is faster.</summary>
+    public static bool IsAccelerated => Avx512F.IsSupported;
+
     /// <summary>
     /// y = f(W·col + b) for <paramref name="rows"/> ≤ 16 output channels over <paramref name="samples"/>
     /// blocks of <paramref name="pixels"/> columns.

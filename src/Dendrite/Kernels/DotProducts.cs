@@ -19,6 +19,9 @@ namespace Dendrite.Kernels;
 /// </remarks>
 public static class DotProducts
 {
+    /// <summary>Whether the vector kernel runs here (AVX-512); without, <see cref="Multiply"/> falls back to the plain twin, and a GEMM is faster.</summary>
+    public static bool IsAccelerated => Avx512F.IsSupported;
+
     /// <summary>C = A·Bᵀ, or C += A·Bᵀ when <paramref name="accumulate"/>.</summary>
     /// <param name="m">Rows of A and of C.</param>
     /// <param name="n">Rows of B, columns of C.</param>

@@ -29,8 +29,10 @@ public readonly record struct ConvolutionOptions(
 // K = Cg·kh·kw (patch), P = H'·W' (output pixels), S samples side by side in one chunk.
 // Per chunk of S samples and group g:
 //   col = im2col(x[samples, group g])                   [K, S·P]
-//   z = W_g·col + b                                     [Og, K]·[K, S·P], scattered to y [N, O, H', W']
-//   y = z, or relu(z) for Conv2dRelu (fused into the scatter)
+//   z = W_g·col + b                                     [Og, K]·[K, S·P], into y [N, O, H', W']
+//   y = z, or relu(z) for Conv2dRelu (fused into the write)
+// Up to 16 output channels, ConvolutionProduct multiplies and writes y in one pass (up to 8 with
+// output rows of 17-32 pixels, straight from the image without col); more take the GEMM and a scatter.
 // Backward, with dz = dy (or dy where y > 0 for Conv2dRelu), gathered per chunk into [Og, S·P]:
 //   dW_g += dz·colᵀ      db += Σ_{n,pixels} dz      dx[samples, g] = col2im(W_gᵀ·dz)
 // (dz·colᵀ as dot products along the pixels when it is long and narrow, see WeightGradient).
@@ -238,7 +240,7 @@ public static partial class TensorOps
             B = null;
         }
 
-        public override unsafe void RunChunk(int chunk)
+        public override void RunChunk(int chunk)
         {
             ref readonly ConvolutionPlan p = ref Plan;
             ConvolutionGeometry g = p.Geometry;
@@ -250,8 +252,8 @@ public static partial class TensorOps
             int bOffset = B?._offset ?? 0;
             // Few output channels: one pass that multiplies and writes y through the epilogue; else the GEMM and a
             // scatter. Up to 8 channels with output rows that fill two vectors: straight from the image, no im2col.
-            bool narrow = groupOut <= ConvolutionProduct.MaxRows;
-            bool direct = groupOut <= 8 && ConvolutionProduct.DirectFits(g);
+            bool narrow = groupOut <= ConvolutionProduct.MaxRows && ConvolutionProduct.IsAccelerated;
+            bool direct = narrow && groupOut <= 8 && ConvolutionProduct.DirectFits(g);
             // columns: [K, S·P]; product: [Og, S·P] (when S > 1; one sample's product is written into y itself)
             float[]? columns = p.Pointwise || direct ? null : BufferPool.Rent(patch * width);
             float[]? product = count > 1 && !narrow ? BufferPool.Rent(groupOut * width) : null;
@@ -386,7 +388,7 @@ public static partial class TensorOps
     /// </summary>
     private static void WeightGradient(int outChannels, int patch, int width, ReadOnlySpan<float> dz, ReadOnlySpan<float> columns, Span<float> dw)
     {
-        if (width >= 512 && (long)outChannels * patch <= 8192)
+        if (width >= 512 && (long)outChannels * patch <= 8192 && DotProducts.IsAccelerated)
             DotProducts.Multiply(outChannels, patch, width, dz, width, columns, width, dw, patch);
         else
             Gemm.Multiply(outChannels, patch, width, dz, width, false, columns, width, true, dw, patch);
