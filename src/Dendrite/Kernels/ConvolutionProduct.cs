@@ -285,6 +285,194 @@ public static class ConvolutionProduct
         }
     }
 
+    /// <summary>
+    /// y = f(W ⋆ x + b) for whole images with the output channels in the vector lanes: for 16 channels at a
+    /// time, each of 8 output pixels accumulates Σ_taps x[tap]·W[:, tap], one fused multiply-add per tap
+    /// with the input value broadcast and the 16 weights loaded once for all 8 pixels. Needs no column
+    /// matrix (the taps are offsets into a zero-padded copy of the image), and no lane goes unused when the
+    /// channels come in sixteens, whatever the image width, stride or dilation. The pixel-major sums are
+    /// transposed 16 × 16 in registers into [O, P] through the epilogue. Each output is the same chain of
+    /// multiply-adds in tap order as <see cref="Multiply"/> over the unfolded image, so the bits are the
+    /// same (padding taps add exact zeros).
+    /// </summary>
+    /// <param name="g">The geometry of one image [C, H, W].</param>
+    /// <param name="rows">O, output channels (any number; the last block of 16 may be partial).</param>
+    /// <param name="weights">W, [O, C·kh·kw].</param>
+    /// <param name="images">x: <paramref name="samples"/> images [C, H, W], <paramref name="imageStride"/> floats apart.</param>
+    /// <param name="imageStride">Floats from one image to the next.</param>
+    /// <param name="samples">How many images.</param>
+    /// <param name="bias">b, [O], or empty.</param>
+    /// <param name="relu">Apply ReLU after the bias.</param>
+    /// <param name="output">y: image s's [O, H', W'] at <c>s·<paramref name="sampleStride"/></c>.</param>
+    /// <param name="sampleStride">Floats from one image's output to the next, at least O·H'·W'.</param>
+    public static unsafe void DirectChannels(in ConvolutionGeometry g, int rows, ReadOnlySpan<float> weights, ReadOnlySpan<float> images, int imageStride, int samples,
+        ReadOnlySpan<float> bias, bool relu, Span<float> output, int sampleStride)
+    {
+        int patch = g.PatchSize, pixels = g.OutputPixels, imageSize = g.Channels * g.Height * g.Width;
+        if (!Avx512F.IsSupported || rows < 1 || pixels == 0 || weights.Length < rows * patch || (samples > 0 && images.Length < (samples - 1) * (long)imageStride + imageSize)
+            || (bias.Length != 0 && bias.Length != rows) || sampleStride < rows * pixels || (samples > 0 && output.Length < (samples - 1) * (long)sampleStride + rows * pixels))
+            throw new ArgumentException($"ConvolutionProduct.DirectChannels: needs AVX-512 and spans that fit {samples} images of {g} with {rows} output channels.");
+        int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
+        bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
+        int blocks = (rows + 15) / 16;
+        int paddedSize = g.Channels * paddedHeight * paddedWidth;
+        // Rented: Wᵀ per block of 16 channels [blocks, K, 16], the tap offsets [K], the padded image.
+        float[] packed = System.Buffers.ArrayPool<float>.Shared.Rent(blocks * patch * 16);
+        int[] offsets = System.Buffers.ArrayPool<int>.Shared.Rent(patch);
+        float[]? scratch = padded ? System.Buffers.ArrayPool<float>.Shared.Rent(paddedSize) : null;
+
+        try
+        {
+            packed.AsSpan(0, blocks * patch * 16).Clear();
+            for (int o = 0; o < rows; o++)
+                for (int k = 0; k < patch; k++) packed[((o >> 4) * patch + k) * 16 + (o & 15)] = weights[o * patch + k];
+            int tap = 0;
+            for (int c = 0; c < g.Channels; c++)
+                for (int i = 0; i < g.KernelHeight; i++)
+                    for (int j = 0; j < g.KernelWidth; j++)
+                        offsets[tap++] = (c * paddedHeight + i * g.DilationHeight) * paddedWidth + j * g.DilationWidth;
+            if (scratch is not null) scratch.AsSpan(0, paddedSize).Clear();
+            Span<float> b = stackalloc float[blocks * 16];
+            b.Clear();
+            bias.CopyTo(b);
+            // The pixel-major sums of 16 pixels × 16 channels, transposed out while they are in L1.
+            float* sum = stackalloc float[16 * 16];
+            fixed (float* w = packed)
+            fixed (int* offset = offsets)
+            fixed (float* x = images)
+            fixed (float* pad = scratch)
+            fixed (float* y = output)
+            fixed (float* pb = b)
+            {
+                for (int s = 0; s < samples; s++)
+                {
+                    float* image = x + (long)s * imageStride, source = image;
+                    if (pad is not null)
+                    {
+                        // Interior rows of the padded copy; its border stays zero from the clear above.
+                        for (int c = 0; c < g.Channels; c++)
+                            for (int r = 0; r < g.Height; r++)
+                                new ReadOnlySpan<float>(image + (c * g.Height + r) * g.Width, g.Width)
+                                    .CopyTo(new Span<float>(pad + (c * paddedHeight + r + g.PadTop) * paddedWidth + g.PadLeft, g.Width));
+                        source = pad;
+                    }
+                    for (int block = 0; block < blocks; block++)
+                    {
+                        float* wb = w + (long)block * patch * 16;
+                        int first = block * 16;
+                        float* target = y + (long)s * sampleStride + (long)first * pixels;
+                        for (int p = 0; p < pixels; p += 16)
+                        {
+                            int n = Math.Min(16, pixels - p);
+                            Pixels8(g, paddedWidth, source, p, Math.Min(8, n), wb, offset, patch, sum);
+                            if (n > 8) Pixels8(g, paddedWidth, source, p + 8, n - 8, wb, offset, patch, sum + 128);
+                            Transposed(sum, n, pixels, Math.Min(16, rows - first), pb + first, bias.Length > 0, relu, target + p);
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(packed);
+            System.Buffers.ArrayPool<int>.Shared.Return(offsets);
+            if (scratch is not null) System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    // 8 output pixels (p, p + 1, ...; missing ones repeat the last) × 16 channels: 8 accumulators, per tap
+    // one load of 16 weights and 8 broadcasts of input values.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Pixels8(in ConvolutionGeometry g, int paddedWidth, float* source, int p, int count, float* w, int* offset, int patch, float* sum)
+    {
+        int outWidth = g.OutputWidth;
+        float* s0 = At(g, paddedWidth, source, p, outWidth), s1 = At(g, paddedWidth, source, p + Math.Min(1, count - 1), outWidth);
+        float* s2 = At(g, paddedWidth, source, p + Math.Min(2, count - 1), outWidth), s3 = At(g, paddedWidth, source, p + Math.Min(3, count - 1), outWidth);
+        float* s4 = At(g, paddedWidth, source, p + Math.Min(4, count - 1), outWidth), s5 = At(g, paddedWidth, source, p + Math.Min(5, count - 1), outWidth);
+        float* s6 = At(g, paddedWidth, source, p + Math.Min(6, count - 1), outWidth), s7 = At(g, paddedWidth, source, p + Math.Min(7, count - 1), outWidth);
+        Vector512<float> c0 = Vector512<float>.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int k = 0; k < patch; k++, w += 16)
+        {
+            int o = offset[k];
+            Vector512<float> v = Vector512.Load(w);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(s0[o]), v, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(s1[o]), v, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(s2[o]), v, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(s3[o]), v, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(s4[o]), v, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(s5[o]), v, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(s6[o]), v, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(s7[o]), v, c7);
+        }
+        // All eight rows are written (the sums buffer has room: it is read back in blocks of 16 rows).
+        c0.Store(sum); c1.Store(sum + 16); c2.Store(sum + 32); c3.Store(sum + 48);
+        c4.Store(sum + 64); c5.Store(sum + 80); c6.Store(sum + 96); c7.Store(sum + 112);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static float* At(in ConvolutionGeometry g, int paddedWidth, float* source, int pixel, int outWidth)
+        {
+            int row = pixel / outWidth, column = pixel - row * outWidth;
+            return source + (long)row * g.StrideHeight * paddedWidth + column * g.StrideWidth;
+        }
+    }
+
+    // sums [n ≤ 16 pixels, 16 channels] (pixel-major) → y: channel o's n pixels at y + o·pixels, with the bias
+    // and activation, through a 16 × 16 transpose in registers.
+    private static unsafe void Transposed(float* sums, int n, int pixels, int count, float* bias, bool hasBias, bool relu, float* y)
+    {
+        {
+            float* r = sums;
+            // Rows past the last pixel hold whatever Pixels8 wrote there (it writes whole blocks of 8) and are
+            // never stored; n ≤ 8 leaves rows 8-15 unread.
+            Vector512<float> r0 = Vector512.Load(r), r1 = Vector512.Load(r + 16), r2 = Vector512.Load(r + 32), r3 = Vector512.Load(r + 48);
+            Vector512<float> r4 = Vector512.Load(r + 64), r5 = Vector512.Load(r + 80), r6 = Vector512.Load(r + 96), r7 = Vector512.Load(r + 112);
+            Vector512<float> r8 = Vector512<float>.Zero, r9 = r8, ra = r8, rb = r8, rc = r8, rd = r8, re = r8, rf = r8;
+            if (n > 8)
+            {
+                r8 = Vector512.Load(r + 128); r9 = Vector512.Load(r + 144); ra = Vector512.Load(r + 160); rb = Vector512.Load(r + 176);
+                rc = Vector512.Load(r + 192); rd = Vector512.Load(r + 208); re = Vector512.Load(r + 224); rf = Vector512.Load(r + 240);
+            }
+            Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+            Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+            Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9), ta = Avx512F.UnpackLow(ra, rb), tb = Avx512F.UnpackHigh(ra, rb);
+            Vector512<float> tc = Avx512F.UnpackLow(rc, rd), td = Avx512F.UnpackHigh(rc, rd), te = Avx512F.UnpackLow(re, rf), tf = Avx512F.UnpackHigh(re, rf);
+            r0 = Low(t0, t2); r1 = High(t0, t2); r2 = Low(t1, t3); r3 = High(t1, t3);
+            r4 = Low(t4, t6); r5 = High(t4, t6); r6 = Low(t5, t7); r7 = High(t5, t7);
+            r8 = Low(t8, ta); r9 = High(t8, ta); ra = Low(t9, tb); rb = High(t9, tb);
+            rc = Low(tc, te); rd = High(tc, te); re = Low(td, tf); rf = High(td, tf);
+            t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88); t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+            t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD); t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+            t8 = Avx512F.Shuffle4x128(r8, rc, 0x88); t9 = Avx512F.Shuffle4x128(r9, rd, 0x88); ta = Avx512F.Shuffle4x128(ra, re, 0x88); tb = Avx512F.Shuffle4x128(rb, rf, 0x88);
+            tc = Avx512F.Shuffle4x128(r8, rc, 0xDD); td = Avx512F.Shuffle4x128(r9, rd, 0xDD); te = Avx512F.Shuffle4x128(ra, re, 0xDD); tf = Avx512F.Shuffle4x128(rb, rf, 0xDD);
+            // Channel o's 16 pixels.
+            Vector512<float> mask = n == 16 ? Vector512<float>.AllBitsSet : Im2Col.TailMask(n);
+            float* at = y;
+            Put(0, Avx512F.Shuffle4x128(t0, t8, 0x88)); Put(1, Avx512F.Shuffle4x128(t1, t9, 0x88));
+            Put(2, Avx512F.Shuffle4x128(t2, ta, 0x88)); Put(3, Avx512F.Shuffle4x128(t3, tb, 0x88));
+            Put(4, Avx512F.Shuffle4x128(t4, tc, 0x88)); Put(5, Avx512F.Shuffle4x128(t5, td, 0x88));
+            Put(6, Avx512F.Shuffle4x128(t6, te, 0x88)); Put(7, Avx512F.Shuffle4x128(t7, tf, 0x88));
+            Put(8, Avx512F.Shuffle4x128(t0, t8, 0xDD)); Put(9, Avx512F.Shuffle4x128(t1, t9, 0xDD));
+            Put(10, Avx512F.Shuffle4x128(t2, ta, 0xDD)); Put(11, Avx512F.Shuffle4x128(t3, tb, 0xDD));
+            Put(12, Avx512F.Shuffle4x128(t4, tc, 0xDD)); Put(13, Avx512F.Shuffle4x128(t5, td, 0xDD));
+            Put(14, Avx512F.Shuffle4x128(t6, te, 0xDD)); Put(15, Avx512F.Shuffle4x128(t7, tf, 0xDD));
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            void Put(int o, Vector512<float> v)
+            {
+                if (o >= count) return;
+                if (hasBias) v += Vector512.Create(bias[o]);
+                if (relu) v = Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), v, Vector512<float>.Zero);
+                float* target = at + (long)o * pixels;
+                if (n == 16) v.Store(target);
+                else Avx512F.MaskStore(target, mask, v);
+            }
+        }
+
+        static Vector512<float> Low(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackLow(a.AsDouble(), b.AsDouble()).AsSingle();
+
+        static Vector512<float> High(Vector512<float> a, Vector512<float> b) => Avx512F.UnpackHigh(a.AsDouble(), b.AsDouble()).AsSingle();
+    }
+
     /// <summary>The plain twin of <see cref="Multiply"/>, one output at a time.</summary>
     public static void MultiplyReference(int rows, int depth, int pixels, int samples, ReadOnlySpan<float> weights, ReadOnlySpan<float> columns, int columnStride,
         ReadOnlySpan<float> bias, bool relu, Span<float> output, int sampleStride)

@@ -68,4 +68,51 @@ public class ConvolutionProductTests
             Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
         }
     }
+
+    public static TheoryData<ConvolutionGeometry, int> ChannelGeometries() => new()
+    {
+        // C3, a padded 3x3 with 20 channels (a partial block), strides, dilation, a 1x1, pixel counts
+        // below 8, between 8 and 16 and not a multiple of 8.
+        { new ConvolutionGeometry(6, 14, 14, 5, 5), 16 },
+        { new ConvolutionGeometry(3, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1), 20 },
+        { new ConvolutionGeometry(2, 9, 10, 3, 3, 2, 2, 1, 0, 1, 2), 16 },
+        { new ConvolutionGeometry(4, 7, 13, 3, 2, 1, 2, 2, 2, 0, 1, 2, 1), 33 },
+        { new ConvolutionGeometry(5, 3, 3, 1, 1), 7 },
+        { new ConvolutionGeometry(2, 4, 5, 2, 2), 16 },
+        { new ConvolutionGeometry(1, 1, 10, 1, 1), 32 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ChannelGeometries))]
+    public void DirectChannelsIsTheProductOfTheUnfoldedImageBitForBit(ConvolutionGeometry g, int rows)
+    {
+        // Two images, the second 5 floats after the first ends; outputs 3 floats apart.
+        var generator = new RandomGenerator(g.GetHashCode() + rows);
+        int imageSize = g.Channels * g.Height * g.Width, imageStride = imageSize + 5, outputSize = rows * g.OutputPixels, sampleStride = outputSize + 3;
+        float[] images = new float[imageStride + imageSize], weights = new float[rows * g.PatchSize], bias = new float[rows];
+        generator.FillNormal(images);
+        generator.FillNormal(weights);
+        generator.FillNormal(bias);
+        foreach (bool relu in new[] { false, true })
+            foreach (bool withBias in new[] { false, true })
+            {
+                float[] expected = new float[sampleStride + outputSize], actual = new float[sampleStride + outputSize];
+                expected.AsSpan().Fill(9f);
+                actual.AsSpan().Fill(9f);
+                for (int s = 0; s < 2; s++)
+                {
+                    float[] columns = new float[g.PatchSize * g.OutputPixels];
+                    Im2Col.Unfold(g, images.AsSpan(s * imageStride, imageSize), columns);
+                    // The few-channel product takes up to 16 channels at a time.
+                    for (int first = 0; first < rows; first += 16)
+                    {
+                        int count = Math.Min(16, rows - first);
+                        ConvolutionProduct.Multiply(count, g.PatchSize, g.OutputPixels, 1, weights.AsSpan(first * g.PatchSize, count * g.PatchSize), columns, g.OutputPixels,
+                            withBias ? bias.AsSpan(first, count) : default, relu, expected.AsSpan(s * sampleStride + first * g.OutputPixels, count * g.OutputPixels), count * g.OutputPixels);
+                    }
+                }
+                ConvolutionProduct.DirectChannels(g, rows, weights, images, imageStride, 2, withBias ? bias : default, relu, actual, sampleStride);
+                Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+            }
+    }
 }

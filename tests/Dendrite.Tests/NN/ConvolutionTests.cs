@@ -23,6 +23,8 @@ public class ConvolutionTests
         new("many_samples", [9, 1, 4, 4], [2, 1, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
         // Output rows of 17-32 pixels and at most 8 channels: the direct kernel without im2col.
         new("wide_rows_direct", [2, 2, 4, 20], [3, 2, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+        // Exactly 16 output channels: the channels-in-lanes kernel without im2col, here with stride 2.
+        new("sixteen_channels", [2, 2, 5, 6], [16, 2, 3, 3], ConvolutionOptions.Symmetric(stride: 2, padding: 1)),
         // More than 16 output channels: the GEMM and a scatter instead of the few-channel product.
         new("many_channels_gemm", [2, 3, 5, 5], [20, 3, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
     };
