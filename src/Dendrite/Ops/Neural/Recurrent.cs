@@ -77,8 +77,8 @@ public static partial class TensorOps
         }
     }
 
-    /// <summary>Checks the shapes shared by the sequence ops; returns (B, T, H).</summary>
-    private static (int Batch, int Steps, int Hidden) CheckSequence(string op, Tensor gates, int gateCount, Tensor recurrentWeight, Tensor initialHidden, Tensor? zoneoutKeep, int keepBlocks)
+    /// <summary>Checks the shapes shared by the GRU and RNN sequence ops; returns (B, T, H).</summary>
+    private static (int Batch, int Steps, int Hidden) CheckSequence(string op, Tensor gates, int gateCount, Tensor recurrentWeight, Tensor initialHidden, Tensor? zoneoutKeep)
     {
         if (gates.Rank != 3)
             throw new ShapeMismatchException($"{op}: the input projections must be [batch, time, {gateCount}·hidden]; got {gates.Shape}.");
@@ -91,7 +91,7 @@ public static partial class TensorOps
             throw new ShapeMismatchException($"{op}: the sequence {gates.Shape} has no time steps.");
         if (initialHidden.Shape != new Shape(batch, hidden))
             throw new ShapeMismatchException($"{op}: the initial hidden state must be [{batch}, {hidden}] for input projections {gates.Shape}; got {initialHidden.Shape}.");
-        Shape keepShape = keepBlocks == 1 ? new Shape(batch, steps, hidden) : new Shape(keepBlocks, batch, steps, hidden);
+        var keepShape = new Shape(batch, steps, hidden);
         if (zoneoutKeep is not null && zoneoutKeep.Shape != keepShape)
             throw new ShapeMismatchException($"{op}: the zoneout mask must be {keepShape}; got {zoneoutKeep.Shape}.");
         return (batch, steps, hidden);

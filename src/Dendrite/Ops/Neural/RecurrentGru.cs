@@ -34,7 +34,7 @@ public static partial class TensorOps
         /// <returns>[B, T, H]: the state after reading step t at position t (in both directions).</returns>
         public Tensor GruSequence(Tensor recurrentWeight, Tensor? recurrentBias, Tensor initialHidden, Tensor? zoneoutKeep = null, bool reverse = false)
         {
-            var (batch, steps, hidden) = CheckSequence("GruSequence", inputGates, 3, recurrentWeight, initialHidden, zoneoutKeep, keepBlocks: 1);
+            var (batch, steps, hidden) = CheckSequence("GruSequence", inputGates, 3, recurrentWeight, initialHidden, zoneoutKeep);
             if (recurrentBias is not null && recurrentBias.Shape != new Shape(3 * hidden))
                 throw new ShapeMismatchException($"GruSequence: the recurrent bias must be [{3 * hidden}]; got {recurrentBias.Shape}.");
             Tensor x = inputGates.Contiguous(), w = recurrentWeight.Contiguous(), h0 = initialHidden.Contiguous();

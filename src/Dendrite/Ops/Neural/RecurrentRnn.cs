@@ -34,7 +34,7 @@ public static partial class TensorOps
         /// <returns>[B, T, H]: the state after reading step t at position t (in both directions).</returns>
         public Tensor RnnSequence(Tensor recurrentWeight, Tensor initialHidden, Tensor? zoneoutKeep = null, bool reverse = false, bool relu = false)
         {
-            var (batch, steps, hidden) = CheckSequence("RnnSequence", inputProjection, 1, recurrentWeight, initialHidden, zoneoutKeep, keepBlocks: 1);
+            var (batch, steps, hidden) = CheckSequence("RnnSequence", inputProjection, 1, recurrentWeight, initialHidden, zoneoutKeep);
             Tensor x = inputProjection.Contiguous(), w = recurrentWeight.Contiguous(), h0 = initialHidden.Contiguous();
             Tensor? keep = zoneoutKeep?.Contiguous();
             int stateCount = batch * steps * hidden;
