@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dendrite.Kernels;
 
@@ -31,7 +33,8 @@ namespace Dendrite.Kernels;
 // Zoneout (Krueger et al. 2017) mixes a state with its previous value: s = k⊙s_prev + (1−k)⊙s',
 // k = 1 where a unit keeps its value (training, with probability p) or k = p (evaluation).
 //
-// Vector<float> lanes, then the same formulas one value at a time for the tail. Identical to
+// Vector512 lanes for the LSTM where AVX-512 runs them (with the single-precision e^x at the end of the
+// file), Vector<float> lanes, then the same formulas one value at a time for the tail. Identical to
 // RecurrentCellsReference except: tanh is computed as 1 − 2/(e^{2x} + 1) (one exponential, exact
 // limits ±1, absolute error about 1e-7 near 0) and rounding of fused operations.
 
@@ -68,6 +71,43 @@ public static class RecurrentCells
         ref float tc = ref MemoryMarshal.GetReference(tanhCell);
         ref float hh = ref MemoryMarshal.GetReference(hidden);
         nuint n = (nuint)h, i = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var cPrev = Vector512.LoadUnsafe(ref cp, i);
+                var ai = Vector512.LoadUnsafe(ref a, i);
+                var af = Vector512.LoadUnsafe(ref a, n + i);
+                var ag = Vector512.LoadUnsafe(ref a, 2 * n + i);
+                var ao = Vector512.LoadUnsafe(ref a, 3 * n + i);
+                if (biased)
+                {
+                    ai += Vector512.LoadUnsafe(ref bb, i);
+                    af += Vector512.LoadUnsafe(ref bb, n + i);
+                    ag += Vector512.LoadUnsafe(ref bb, 2 * n + i);
+                    ao += Vector512.LoadUnsafe(ref bb, 3 * n + i);
+                }
+                if (peep)
+                {
+                    ai += Vector512.LoadUnsafe(ref p, i) * cPrev;
+                    af += Vector512.LoadUnsafe(ref p, n + i) * cPrev;
+                }
+                var gi = Sigmoid(ai);
+                var gf = Sigmoid(af);
+                var gg = Tanh(ag);
+                var cNew = gf * cPrev + gi * gg;
+                if (peep) ao += Vector512.LoadUnsafe(ref p, 2 * n + i) * cNew;
+                var go = Sigmoid(ao);
+                var t = Tanh(cNew);
+                gi.StoreUnsafe(ref a, i);
+                gf.StoreUnsafe(ref a, n + i);
+                gg.StoreUnsafe(ref a, 2 * n + i);
+                go.StoreUnsafe(ref a, 3 * n + i);
+                cNew.StoreUnsafe(ref c, i);
+                t.StoreUnsafe(ref tc, i);
+                (go * t).StoreUnsafe(ref hh, i);
+            }
+        }
         if (Vector.IsHardwareAccelerated)
         {
             for (; i + (nuint)Vector<float>.Count <= n; i += (nuint)Vector<float>.Count)
@@ -181,6 +221,48 @@ public static class RecurrentCells
         ref float dcp = ref MemoryMarshal.GetReference(cellPreviousGradient);
         ref float dp = ref peep ? ref MemoryMarshal.GetReference(peepholeGradient) : ref Unsafe.NullRef<float>();
         nuint n = (nuint)h, i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var one = Vector512<float>.One;
+            for (; i + 16 <= n; i += 16)
+            {
+                var gi = Vector512.LoadUnsafe(ref a, i);
+                var gf = Vector512.LoadUnsafe(ref a, n + i);
+                var gg = Vector512.LoadUnsafe(ref a, 2 * n + i);
+                var go = Vector512.LoadUnsafe(ref a, 3 * n + i);
+                var t = Vector512.LoadUnsafe(ref tc, i);
+                var cPrev = Vector512.LoadUnsafe(ref cp, i);
+                var dH = Vector512.LoadUnsafe(ref dh, i);
+                if (sumHidden) dH += Vector512.LoadUnsafe(ref dhc, i);
+                var dao = dH * t * go * (one - go);
+                var dC = Vector512.LoadUnsafe(ref dc, i) + dH * go * (one - t * t);
+                if (sumCell) dC += Vector512.LoadUnsafe(ref dcc, i);
+                if (peep) dC += dao * Vector512.LoadUnsafe(ref p, 2 * n + i);
+                var dai = dC * gg * gi * (one - gi);
+                var daf = dC * cPrev * gf * (one - gf);
+                var dag = dC * gi * (one - gg * gg);
+                var dPrev = dC * gf;
+                if (peep)
+                {
+                    dPrev += dai * Vector512.LoadUnsafe(ref p, i) + daf * Vector512.LoadUnsafe(ref p, n + i);
+                    (Vector512.LoadUnsafe(ref dp, i) + dai * cPrev).StoreUnsafe(ref dp, i);
+                    (Vector512.LoadUnsafe(ref dp, n + i) + daf * cPrev).StoreUnsafe(ref dp, n + i);
+                    (Vector512.LoadUnsafe(ref dp, 2 * n + i) + dao * Vector512.LoadUnsafe(ref c, i)).StoreUnsafe(ref dp, 2 * n + i);
+                }
+                dai.StoreUnsafe(ref da, i);
+                daf.StoreUnsafe(ref da, n + i);
+                dag.StoreUnsafe(ref da, 2 * n + i);
+                dao.StoreUnsafe(ref da, 3 * n + i);
+                dPrev.StoreUnsafe(ref dcp, i);
+                if (bias)
+                {
+                    (Vector512.LoadUnsafe(ref db, i) + dai).StoreUnsafe(ref db, i);
+                    (Vector512.LoadUnsafe(ref db, n + i) + daf).StoreUnsafe(ref db, n + i);
+                    (Vector512.LoadUnsafe(ref db, 2 * n + i) + dag).StoreUnsafe(ref db, 2 * n + i);
+                    (Vector512.LoadUnsafe(ref db, 3 * n + i) + dao).StoreUnsafe(ref db, 3 * n + i);
+                }
+            }
+        }
         if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<float>.One;
@@ -444,6 +526,33 @@ public static class RecurrentCells
     // tanh x = 1 − 2/(e^{2x} + 1): exact limits (e^{2x} overflowing to ∞ gives 1, underflowing to 0 gives −1).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Tanh(Vector<float> x) => Vector<float>.One - new Vector<float>(2f) / (Vector.Exp(x + x) + Vector<float>.One);
+
+    // The AVX-512 lanes (LSTM only) use their own e^x in single precision: Vector.Exp computes in double
+    // precision and was most of the gate kernels' time. Cody-Waite reduction x = n·ln 2 + r, |r| ≤ ln 2 / 2,
+    // Cephes' polynomial for e^r (about 1 ulp), and VSCALEFPS for 2^n, which gives ∞ and 0 beyond float's
+    // range; x is first clamped to [−150, 150], where e^x is already 0 or ∞ in float (NaN stays NaN).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Avx512F.Min(Vector512.Create(150f), Avx512F.Max(Vector512.Create(-150f), x));
+        Vector512<float> n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
+        Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        Vector512<float> p = Vector512.Create(1.9875691500E-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894E-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        return Avx512F.Scale(p, n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tanh(Vector512<float> x) => Vector512<float>.One - Vector512.Create(2f) / (Exp(x + x) + Vector512<float>.One);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
