@@ -41,6 +41,11 @@ public static partial class TensorOps
     /// Runs <paramref name="body"/>(first row, end row) over blocks of the batch, on several cores when the
     /// sequence is worth it (at least 4 rows and a few million multiply-adds per block).
     /// </summary>
+    /// <remarks>
+    /// The blocks run on the GEMM's thread team (<see cref="Gemm.RunParallel"/>): its worker is usually still
+    /// spinning from the product before and takes the second block at once, where a thread-pool thread would
+    /// have to be woken and would then share the second core with that spinning worker.
+    /// </remarks>
     private static void ForEachBatchBlock(int batch, long multiplyAdds, Action<int, int> body)
     {
         int blocks = Math.Min(Math.Min(Gemm.MaxThreads, Environment.ProcessorCount), batch / 4);
@@ -50,7 +55,27 @@ public static partial class TensorOps
             body(0, batch);
             return;
         }
-        Parallel.For(0, blocks, block => body(batch * block / blocks, batch * (block + 1) / blocks));
+        BatchBlocks job = _batchBlocks ??= new BatchBlocks();
+        (job.Body, job.Batch, job.Blocks) = (body, batch, blocks);
+        try
+        {
+            Gemm.RunParallel(job, blocks);
+        }
+        finally
+        {
+            job.Body = null!;
+        }
+    }
+
+    [ThreadStatic] private static BatchBlocks? _batchBlocks;
+
+    /// <summary>Block c of <see cref="Blocks"/> runs <see cref="Body"/> on rows [Batch·c/Blocks, Batch·(c+1)/Blocks).</summary>
+    private sealed class BatchBlocks : ChunkJob
+    {
+        public Action<int, int> Body = null!;
+        public int Batch, Blocks;
+
+        public override void RunChunk(int chunk) => Body(Batch * chunk / Blocks, Batch * (chunk + 1) / Blocks);
     }
 
     /// <summary>The time index of processing step <paramref name="step"/>.</summary>
@@ -59,13 +84,15 @@ public static partial class TensorOps
     /// <summary>
     /// Copies into <paramref name="destination"/> [B, T, H] (rows <paramref name="stride"/> apart, from
     /// column <paramref name="column"/>) the state each step started from: the initial state at the first
-    /// processed step, else the previous step's state, read from <paramref name="states"/> [B, T, H].
+    /// processed step, else the previous step's state, read from <paramref name="states"/> [B, T, H];
+    /// only batch rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) when given (−1: to the last).
     /// </summary>
     private static void PreviousStates(ReadOnlySpan<float> states, ReadOnlySpan<float> initial, int batch, int steps, int hidden, bool reverse, Span<float> destination,
-        int stride = 0, int column = 0)
+        int stride = 0, int column = 0, int firstRow = 0, int endRow = -1)
     {
         if (stride == 0) stride = hidden;
-        for (int b = 0; b < batch; b++)
+        if (endRow < 0) endRow = batch;
+        for (int b = firstRow; b < endRow; b++)
         {
             for (int t = 0; t < steps; t++)
             {

@@ -120,18 +120,17 @@ public static partial class TensorOps
 
         // acts [B, T, 4H]: X·W_ihᵀ, then + h·W_hhᵀ step by step, then (with the biases) the gate activations in place.
         float[] acts = BufferPool.Rent(batch * steps * gates);
+        float[]? table = null;
         if (tokens is null)
         {
             Gemm.Multiply(batch * steps, gates, features, x.Span, features, false, wi.Span, features, true, acts, gates);
         }
         else
         {
-            // Each row is a row of the table E·W_ihᵀ [V, 4H].
+            // Each row is a row of the table E·W_ihᵀ [V, 4H], copied in by the step that adds to it (in parallel, and still in cache for the product).
             int vocabulary = x.Shape[0];
-            float[] table = BufferPool.Rent(vocabulary * gates);
+            table = BufferPool.Rent(vocabulary * gates);
             Gemm.Multiply(vocabulary, gates, features, x.Span, features, false, wi.Span, features, true, table, gates);
-            for (int r = 0; r < tokens.Length; r++) table.AsSpan(tokens[r] * gates, gates).CopyTo(acts.AsSpan(r * gates, gates));
-            BufferPool.Return(table);
         }
         float[]? bias = null;
         if (bi is not null || bh is not null)
@@ -144,6 +143,8 @@ public static partial class TensorOps
         var run = new LstmRun(batch, steps, hidden, reverse)
         {
             Acts = acts,
+            Table = table,
+            Tokens = tokens,
             Bias = bias,
             TanhCell = BufferPool.Rent(stateCount),
             Candidates = keep is null ? null : BufferPool.Rent(2 * stateCount),   // c̃ and h̃ before zoneout
@@ -156,6 +157,7 @@ public static partial class TensorOps
         };
         ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
         if (bias is not null) BufferPool.Return(bias);
+        if (table is not null) BufferPool.Return(table);
         Tensor output = run.Output;
 
         if (GradMode.IsEnabled && (x.RequiresGrad || wi.RequiresGrad || w.RequiresGrad || h0.RequiresGrad || c0.RequiresGrad
@@ -229,6 +231,11 @@ public static partial class TensorOps
             int stateCount = batch * steps * hidden, rows = batch * steps;
 
             float[] dA = BufferPool.Rent(rows * gates);                                   // dL/da for every step, [B·T, 4H]
+            // The left operand of the weight-gradient product, [B·T, H_prev] or [B·T, X | H_prev], filled by
+            // each batch block once its recurrence is done (in parallel, instead of one copy after it).
+            bool both = Tokens is null && Wants(wi) && Wants(w), recurrentOnly = Wants(w) && !both;
+            int width = both ? features + hidden : hidden;
+            float[]? operands = both || recurrentOnly ? BufferPool.Rent(rows * width) : null;
             var run = new LstmRun(batch, steps, hidden, Reverse)
             {
                 Acts = Acts,
@@ -244,6 +251,9 @@ public static partial class TensorOps
                 Carry = BufferPool.Rent(5 * batch * hidden),
                 PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
                 BiasRows = InputBias is null && HiddenBias is null ? null : BufferPool.Rent(batch * gates),
+                Operands = operands,
+                OperandWidth = width,
+                OperandInput = both ? x : null,
             };
             ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Backward);
             Span<float> gradient = dA.AsSpan(0, rows * gates);
@@ -257,12 +267,7 @@ public static partial class TensorOps
                 int vocabulary = x.Shape[0];
                 float[] tableGradient = BufferPool.Rent(vocabulary * gates);
                 Span<float> dTable = tableGradient.AsSpan(0, vocabulary * gates);
-                dTable.Clear();
-                for (int r = 0; r < rows; r++)
-                {
-                    Span<float> target = dTable.Slice(Tokens[r] * gates, gates);
-                    TensorPrimitives.Add(target, gradient.Slice(r * gates, gates), target);
-                }
+                TableGradient.Run(Tokens, dA, tableGradient, vocabulary, gates);
                 if (Wants(x))
                 {
                     Span<float> dx = x.GradientTarget(out bool accumulate);
@@ -274,22 +279,18 @@ public static partial class TensorOps
                     Gemm.Multiply(gates, features, vocabulary, dTable, gates, true, x.Span, features, false, dwi, features, accumulate);
                 }
                 BufferPool.Return(tableGradient);
-                if (Wants(w)) RecurrentWeightGradient(output, h0, w, gradient, batch, steps, hidden);
+                if (Wants(w)) RecurrentWeightGradient(w, operands!, gradient, rows, hidden);
             }
-            else if (Wants(wi) && Wants(w))
+            else if (both)
             {
                 // [dW_ih | dW_hh]ᵀ = [X | H_prev]ᵀ·dA in one GEMM, [F + H, B·T]·[B·T, 4H]: dA is read once for
                 // both, and this orientation (wide, untransposed dA) ran at 187 GFLOP/s against 158 for dAᵀ·[X | H_prev].
-                int width = features + hidden;
-                float[] operands = BufferPool.Rent(rows * width), product = BufferPool.Rent(width * gates);
-                ReadOnlySpan<float> xs = x.Span;
-                for (int r = 0; r < rows; r++) xs.Slice(r * features, features).CopyTo(operands.AsSpan(r * width, features));
-                PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, operands, width, features);
+                float[] product = BufferPool.Rent(width * gates);
                 Gemm.Multiply(width, gates, rows, operands, width, true, gradient, gates, false, product, gates);
                 Span<float> dwi = wi.GradientTarget(out bool accumulateInput), dw = w.GradientTarget(out bool accumulateHidden);
-                AddTransposed(product.AsSpan(0, features * gates), features, gates, dwi, accumulateInput);
-                AddTransposed(product.AsSpan(features * gates, hidden * gates), hidden, gates, dw, accumulateHidden);
-                BufferPool.Return(operands);
+                AddTransposed(product, 0, features, gates, dwi, accumulateInput);
+                AddTransposed(product, features * gates, hidden, gates, dw, accumulateHidden);
+                BufferPool.Return(operands!);
                 BufferPool.Return(product);
             }
             else if (Wants(wi))
@@ -299,7 +300,7 @@ public static partial class TensorOps
             }
             else if (Wants(w))
             {
-                RecurrentWeightGradient(output, h0, w, gradient, batch, steps, hidden);
+                RecurrentWeightGradient(w, operands!, gradient, rows, hidden);
             }
             if (Tokens is null && Wants(x))
             {
@@ -326,34 +327,100 @@ public static partial class TensorOps
             BufferPool.Return(dA);
         }
 
-        /// <summary>dW_hh (+)= (H_prevᵀ·dA)ᵀ, [H, B·T]·[B·T, 4H] transposed into place.</summary>
-        private void RecurrentWeightGradient(Tensor output, Tensor h0, Tensor w, ReadOnlySpan<float> gradient, int batch, int steps, int hidden)
+        /// <summary>dW_hh (+)= (H_prevᵀ·dA)ᵀ, [H, B·T]·[B·T, 4H] transposed into place; <paramref name="previousStates"/> [B·T, H] is returned to the pool.</summary>
+        private static void RecurrentWeightGradient(Tensor w, float[] previousStates, ReadOnlySpan<float> gradient, int rows, int hidden)
         {
-            int gates = 4 * hidden, stateCount = batch * steps * hidden;
-            float[] previousStates = BufferPool.Rent(stateCount), product = BufferPool.Rent(hidden * gates);
-            PreviousStates(output.Span[..stateCount], h0.Span, batch, steps, hidden, Reverse, previousStates.AsSpan(0, stateCount));
-            Gemm.Multiply(hidden, gates, batch * steps, previousStates, hidden, true, gradient, gates, false, product, gates);
+            int gates = 4 * hidden;
+            float[] product = BufferPool.Rent(hidden * gates);
+            Gemm.Multiply(hidden, gates, rows, previousStates, hidden, true, gradient, gates, false, product, gates);
             Span<float> dw = w.GradientTarget(out bool accumulate);
-            AddTransposed(product.AsSpan(0, hidden * gates), hidden, gates, dw, accumulate);
+            AddTransposed(product, 0, hidden, gates, dw, accumulate);
             BufferPool.Return(previousStates);
             BufferPool.Return(product);
         }
 
-        /// <summary>target[j, i] (+)= source[i, j] for source [rows, columns], in 32 x 32 blocks that stay in cache.</summary>
-        private static void AddTransposed(ReadOnlySpan<float> source, int rows, int columns, Span<float> target, bool accumulate)
+        /// <summary>target[j, i] (+)= source[offset + i·columns + j] for a source [rows, columns], on the GEMM's team in chunks of 32 target rows.</summary>
+        private static unsafe void AddTransposed(float[] source, int offset, int rows, int columns, Span<float> target, bool accumulate)
         {
-            const int Block = 32;
-            for (int i0 = 0; i0 < rows; i0 += Block)
+            TransposeAdd job = _transposeAdd ??= new TransposeAdd();
+            (job.Source, job.Offset, job.Rows, job.Columns, job.Accumulate) = (source, offset, rows, columns, accumulate);
+            fixed (float* pointer = target)
             {
-                int i1 = Math.Min(rows, i0 + Block);
-                for (int j0 = 0; j0 < columns; j0 += Block)
+                job.Target = pointer;
+                try
                 {
-                    int j1 = Math.Min(columns, j0 + Block);
+                    Gemm.RunParallel(job, (columns + TransposeAdd.Block - 1) / TransposeAdd.Block);
+                }
+                finally
+                {
+                    job.Source = [];
+                    job.Target = null;
+                }
+            }
+        }
+
+        [ThreadStatic] private static TransposeAdd? _transposeAdd;
+
+        /// <summary>Chunk c: target rows [32c, 32c + 32) of the transposed add, in 32 x 32 blocks that stay in cache.</summary>
+        private sealed unsafe class TransposeAdd : ChunkJob
+        {
+            public const int Block = 32;
+            public float[] Source = [];
+            public float* Target;
+            public int Offset, Rows, Columns;
+            public bool Accumulate;
+
+            public override void RunChunk(int chunk)
+            {
+                int j0 = chunk * Block, j1 = Math.Min(Columns, j0 + Block);
+                ReadOnlySpan<float> source = Source.AsSpan(Offset, Rows * Columns);
+                for (int i0 = 0; i0 < Rows; i0 += Block)
+                {
+                    int i1 = Math.Min(Rows, i0 + Block);
                     for (int j = j0; j < j1; j++)
                     {
-                        Span<float> row = target.Slice(j * rows, rows);
-                        for (int i = i0; i < i1; i++) row[i] = accumulate ? row[i] + source[i * columns + j] : source[i * columns + j];
+                        float* row = Target + (long)j * Rows;
+                        if (Accumulate) for (int i = i0; i < i1; i++) row[i] += source[i * Columns + j];
+                        else for (int i = i0; i < i1; i++) row[i] = source[i * Columns + j];
                     }
+                }
+            }
+        }
+
+        /// <summary>
+        /// dL/d(table) [V, 4H]: the rows of dA summed by token in row order, on the GEMM's team in chunks of
+        /// 64 columns (each element's sum has the same order whatever the chunking, so the same bits).
+        /// </summary>
+        private sealed class TableGradient : ChunkJob
+        {
+            private const int Columns = 64;
+            [ThreadStatic] private static TableGradient? _instance;
+            private int[] _tokens = [];
+            private float[] _gradient = [], _table = [];
+            private int _vocabulary, _gates;
+
+            public static void Run(int[] tokens, float[] gradient, float[] table, int vocabulary, int gates)
+            {
+                TableGradient job = _instance ??= new TableGradient();
+                (job._tokens, job._gradient, job._table, job._vocabulary, job._gates) = (tokens, gradient, table, vocabulary, gates);
+                try
+                {
+                    Gemm.RunParallel(job, (gates + Columns - 1) / Columns);
+                }
+                finally
+                {
+                    (job._tokens, job._gradient, job._table) = ([], [], []);
+                }
+            }
+
+            public override void RunChunk(int chunk)
+            {
+                int first = chunk * Columns, width = Math.Min(Columns, _gates - first);
+                for (int v = 0; v < _vocabulary; v++) _table.AsSpan(v * _gates + first, width).Clear();
+                for (int r = 0; r < _tokens.Length; r++)
+                {
+                    Span<float> target = _table.AsSpan(_tokens[r] * _gates + first, width);
+                    TensorPrimitives.Add(target, _gradient.AsSpan(r * _gates + first, width), target);
                 }
             }
         }
@@ -387,6 +454,8 @@ public static partial class TensorOps
     {
         public float[] Acts = [], TanhCell = [];
         public float[]? Bias, Candidates;
+        public float[]? Table;   // forward of tokens: E·W_ihᵀ [V, 4H], a row per token
+        public int[]? Tokens;
         public Tensor Output = null!, InitialHidden = null!, InitialCell = null!;
         public Tensor? Peepholes, Keep;
         public PackedMatrix Packed = null!;
@@ -395,6 +464,12 @@ public static partial class TensorOps
         // per-row sums of the bias gradient [B, 4H] and of the peephole gradients [B, 3H].
         public float[] GatesGradient = [], Carry = [];
         public float[]? PeepholeRows, BiasRows;
+
+        // Backward only, optional: the weight-gradient product's left operand [B·T, OperandWidth], each row
+        // [x_t | h_{t−1}] when OperandInput is set, else h_{t−1}; each block fills its own rows when done.
+        public float[]? Operands;
+        public int OperandWidth;
+        public Tensor? OperandInput;
 
         /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
         public void Forward(int first, int end)
@@ -408,6 +483,10 @@ public static partial class TensorOps
             {
                 int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
                 bool first0 = s == 0;
+                if (Table is not null)
+                {
+                    for (int b = first; b < end; b++) Table.AsSpan(Tokens![b * steps + t] * gates, gates).CopyTo(Acts.AsSpan((b * steps + t) * gates, gates));
+                }
                 // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart.
                 if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
                 else RecurrentGemm.Multiply(rows, states[((first * steps + previous) * hidden)..], steps * hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
@@ -477,6 +556,16 @@ public static partial class TensorOps
                 }
                 // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H].
                 RecurrentGemm.Multiply(rows, dA[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: Candidates is not null);
+            }
+            if (Operands is not null)
+            {
+                int features = OperandInput is null ? 0 : OperandInput.Shape[-1];
+                if (OperandInput is not null)
+                {
+                    ReadOnlySpan<float> xs = OperandInput.Span;
+                    for (int r = first * steps; r < end * steps; r++) xs.Slice(r * features, features).CopyTo(Operands.AsSpan(r * OperandWidth, features));
+                }
+                PreviousStates(y[..stateCount], InitialHidden.Span, batch, steps, hidden, reverse, Operands, OperandWidth, features, first, end);
             }
         }
     }
