@@ -132,7 +132,49 @@ public static class RecurrentGemm
         fixed (float* pa = a)
         fixed (float* pc = c)
         {
+            Panels(m, k, n, pa, lda, packed, pc, ldc, accumulate, null, null);
+        }
+    }
+
+    /// <summary>
+    /// C[i, :] = addend[rows[i], :] + (A·P)[i, :]: <see cref="Multiply"/> with accumulate, but adding rows
+    /// picked from a table [*, n] instead of what C held (the input projections of a step of tokens, read
+    /// from the table E·W_ihᵀ without first copying them into C). The same bits as copying the picked rows
+    /// into C and calling <see cref="Multiply"/> with accumulate.
+    /// </summary>
+    public static unsafe void MultiplyAdd(int m, ReadOnlySpan<float> a, int lda, PackedMatrix packed, ReadOnlySpan<float> addend, ReadOnlySpan<int> rows, Span<float> c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        int k = packed.Depth, n = packed.Columns;
+        if (m < 0 || lda < k || ldc < n || rows.Length < m || (m > 0 && (a.Length < (long)(m - 1) * lda + k || c.Length < (long)(m - 1) * ldc + n)))
+            throw new ArgumentException($"RecurrentGemm.MultiplyAdd: A [{m}, {k}] (lda {lda}), C [{m}, {n}] (ldc {ldc}) and {rows.Length} row indices do not fit spans of {a.Length} and {c.Length}.", nameof(a));
+        for (int i = 0; i < m; i++)
+        {
+            if (rows[i] < 0 || (long)(rows[i] + 1) * n > addend.Length)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"RecurrentGemm.MultiplyAdd: row {rows[i]} of the addend [{addend.Length / n}, {n}] does not exist.");
+        }
+        if (m == 0) return;
+        if (!packed.Panelled)
+        {
+            for (int i = 0; i < m; i++) addend.Slice(rows[i] * n, n).CopyTo(c.Slice(i * ldc, n));
+            Gemm.Multiply(m, n, k, a, lda, false, new ReadOnlySpan<float>(packed.Data, k * n), n, false, c, ldc, accumulate: true);
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        fixed (float* pt = addend)
+        fixed (int* pr = rows)
+        {
+            Panels(m, k, n, pa, lda, packed, pc, ldc, accumulate: true, pt, pr);
+        }
+    }
+
+    /// <summary>The panelled product; with <paramref name="addend"/>, row i adds addend row rows[i] instead of C's own row.</summary>
+    private static unsafe void Panels(int m, int k, int n, float* pa, int lda, PackedMatrix packed, float* pc, int ldc, bool accumulate, float* addend, int* addendRows)
+    {
+        {
             float* tile = stackalloc float[TileRows * PackedMatrix.PanelColumns];
+            float** sources = stackalloc float*[TileRows];
             int panels = (n + PackedMatrix.PanelColumns - 1) / PackedMatrix.PanelColumns;
             for (int row = 0; row < m; row += TileRows)
             {
@@ -144,30 +186,38 @@ public static class RecurrentGemm
                     float* target = width == PackedMatrix.PanelColumns ? pc + (long)row * ldc + first : tile;
                     long ldt = width == PackedMatrix.PanelColumns ? ldc : PackedMatrix.PanelColumns;
                     bool add = accumulate && width == PackedMatrix.PanelColumns;
-                    Tile(rows, k, pa + (long)row * lda, lda, b, target, ldt, add);
+                    float** added = null;
+                    if (addend is not null)
+                    {
+                        // What each row adds: its addend row, or (the tile) nothing here and the addend below.
+                        for (int r = 0; r < rows; r++) sources[r] = addend + (long)addendRows[row + r] * n + first;
+                        added = add ? sources : null;
+                    }
+                    Tile(rows, k, pa + (long)row * lda, lda, b, target, ldt, add, added);
                     if (width == PackedMatrix.PanelColumns) continue;
                     for (int r = 0; r < rows; r++)
                     {
                         float* source = tile + r * PackedMatrix.PanelColumns, destination = pc + (long)(row + r) * ldc + first;
-                        for (int j = 0; j < width; j++) destination[j] = accumulate ? destination[j] + source[j] : source[j];
+                        float* plus = addend is not null ? sources[r] : destination;
+                        for (int j = 0; j < width; j++) destination[j] = accumulate ? plus[j] + source[j] : source[j];
                     }
                 }
             }
         }
     }
 
-    private static unsafe void Tile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+    private static unsafe void Tile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
     {
         switch (rows)
         {
-            case 8: Kernel<Rows8>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 7: Kernel<Rows7>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 6: Kernel<Rows6>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 5: Kernel<Rows5>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 4: Kernel<Rows4>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 3: Kernel<Rows3>(depth, a, lda, b, c, ldc, accumulate); break;
-            case 2: Kernel<Rows2>(depth, a, lda, b, c, ldc, accumulate); break;
-            default: Kernel<Rows1>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 8: Kernel<Rows8>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 7: Kernel<Rows7>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 6: Kernel<Rows6>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 5: Kernel<Rows5>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 4: Kernel<Rows4>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 3: Kernel<Rows3>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 2: Kernel<Rows2>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            default: Kernel<Rows1>(depth, a, lda, b, c, ldc, accumulate, addends); break;
         }
     }
 
@@ -185,9 +235,12 @@ public static class RecurrentGemm
     private readonly struct Rows7 : IRows { public static int Value => 7; }
     private readonly struct Rows8 : IRows { public static int Value => 8; }
 
-    /// <summary>C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R is a constant per instantiation so unused rows fold away.</summary>
+    /// <summary>
+    /// C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R is a constant per instantiation so unused rows fold away.
+    /// With <paramref name="addends"/> (and accumulate), row r adds addends[r][0..32) instead of its own C row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+    private static unsafe void Kernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
         where TRows : struct, IRows
     {
         Vector512<float> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default, l3 = default, r3 = default;
@@ -207,6 +260,18 @@ public static class RecurrentGemm
             if (TRows.Value > 5) { x = Vector512.Create(a5[p]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
             if (TRows.Value > 6) { x = Vector512.Create(a6[p]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
             if (TRows.Value > 7) { x = Vector512.Create(a7[p]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
+        }
+        if (addends is not null)
+        {
+            Store(c, addends[0], l0, r0);
+            if (TRows.Value > 1) Store(c + ldc, addends[1], l1, r1);
+            if (TRows.Value > 2) Store(c + 2 * ldc, addends[2], l2, r2);
+            if (TRows.Value > 3) Store(c + 3 * ldc, addends[3], l3, r3);
+            if (TRows.Value > 4) Store(c + 4 * ldc, addends[4], l4, r4);
+            if (TRows.Value > 5) Store(c + 5 * ldc, addends[5], l5, r5);
+            if (TRows.Value > 6) Store(c + 6 * ldc, addends[6], l6, r6);
+            if (TRows.Value > 7) Store(c + 7 * ldc, addends[7], l7, r7);
+            return;
         }
         Store(c, l0, r0, accumulate);
         if (TRows.Value > 1) Store(c + ldc, l1, r1, accumulate);
@@ -228,5 +293,12 @@ public static class RecurrentGemm
         }
         Vector512.Store(left, c);
         Vector512.Store(right, c + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* c, float* addend, Vector512<float> left, Vector512<float> right)
+    {
+        Vector512.Store(left + Vector512.Load(addend), c);
+        Vector512.Store(right + Vector512.Load(addend + 16), c + 16);
     }
 }

@@ -155,4 +155,26 @@ public class RecurrentGemmTests
             Support.Assertions.AllClose(plain, fast, 1e-5, 1e-4, $"C ({m}x{n}x{k}, accumulate {accumulate})");
         }
     }
+
+    [Theory]
+    [InlineData(1, 7, 5, false)]
+    [InlineData(13, 40, 9, true)]
+    [InlineData(16, 1024, 256, true)]
+    [InlineData(5, 256, 1024, false)]
+    public void MultiplyAddIsCopyingTheRowsThenAccumulating(int m, int n, int k, bool transposeB)
+    {
+        var generator = new RandomGenerator(m * 1000 + n + 7);
+        int lda = k + 3, ldc = n + 5, ldb = transposeB ? k + 1 : n + 2, tableRows = 11;
+        float[] a = Tensor.Uniform([m * lda], -1f, 1f, generator).ToArray();
+        float[] b = Tensor.Uniform([(transposeB ? n : k) * ldb], -1f, 1f, generator).ToArray();
+        float[] table = Tensor.Uniform([tableRows * n], -1f, 1f, generator).ToArray();
+        int[] rows = Enumerable.Range(0, m).Select(i => (i * 7 + 3) % tableRows).ToArray();
+        using var packed = new PackedMatrix();
+        packed.Pack(k, n, b, ldb, transposeB);
+        float[] fast = Tensor.Uniform([m * ldc], -1f, 1f, generator).ToArray(), copied = (float[])fast.Clone();
+        RecurrentGemm.MultiplyAdd(m, a, lda, packed, table, rows, fast, ldc);
+        for (int i = 0; i < m; i++) table.AsSpan(rows[i] * n, n).CopyTo(copied.AsSpan(i * ldc, n));
+        RecurrentGemm.Multiply(m, a, lda, packed, copied, ldc, accumulate: true);
+        Assert.Equal(copied, fast);
+    }
 }

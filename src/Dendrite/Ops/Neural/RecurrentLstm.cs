@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Dendrite.Autograd;
 using Dendrite.Kernels;
 using Dendrite.Tensors;
@@ -127,7 +130,7 @@ public static partial class TensorOps
         }
         else
         {
-            // Each row is a row of the table E·W_ihᵀ [V, 4H], copied in by the step that adds to it (in parallel, and still in cache for the product).
+            // Each row is a row of the table E·W_ihᵀ [V, 4H], which the step's product adds (RecurrentGemm.MultiplyAdd).
             int vocabulary = x.Shape[0];
             table = BufferPool.Rent(vocabulary * gates);
             Gemm.Multiply(vocabulary, gates, features, x.Span, features, false, wi.Span, features, true, table, gates);
@@ -389,11 +392,11 @@ public static partial class TensorOps
 
         /// <summary>
         /// dL/d(table) [V, 4H]: the rows of dA summed by token in row order, on the GEMM's team in chunks of
-        /// 64 columns (each element's sum has the same order whatever the chunking, so the same bits).
+        /// 128 columns (each element's sum has the same order whatever the chunking, so the same bits).
         /// </summary>
         private sealed class TableGradient : ChunkJob
         {
-            private const int Columns = 64;
+            private const int Columns = 128;
             [ThreadStatic] private static TableGradient? _instance;
             private int[] _tokens = [];
             private float[] _gradient = [], _table = [];
@@ -417,6 +420,19 @@ public static partial class TensorOps
             {
                 int first = chunk * Columns, width = Math.Min(Columns, _gates - first);
                 for (int v = 0; v < _vocabulary; v++) _table.AsSpan(v * _gates + first, width).Clear();
+                if (width == Columns && Vector512.IsHardwareAccelerated)
+                {
+                    // The same element-wise adds as below, without a call per 128-float stretch.
+                    ref float table = ref MemoryMarshal.GetArrayDataReference(_table), gradient = ref MemoryMarshal.GetArrayDataReference(_gradient);
+                    for (int r = 0; r < _tokens.Length; r++)
+                    {
+                        ref float target = ref Unsafe.Add(ref table, _tokens[r] * _gates + first);
+                        ref float source = ref Unsafe.Add(ref gradient, r * _gates + first);
+                        for (nuint j = 0; j < Columns; j += 16)
+                            (Vector512.LoadUnsafe(ref target, j) + Vector512.LoadUnsafe(ref source, j)).StoreUnsafe(ref target, j);
+                    }
+                    return;
+                }
                 for (int r = 0; r < _tokens.Length; r++)
                 {
                     Span<float> target = _table.AsSpan(_tokens[r] * _gates + first, width);
@@ -479,16 +495,20 @@ public static partial class TensorOps
             ReadOnlySpan<float> h0 = InitialHidden.Span, c0 = InitialCell.Span;
             ReadOnlySpan<float> bias = Bias is null ? default : Bias.AsSpan(0, gates);
             ReadOnlySpan<float> peep = Peepholes is null ? default : Peepholes.Span, keep = Keep is null ? default : Keep.Span;
+            Span<int> tokenRows = Table is null ? default : rows <= 64 ? stackalloc int[rows] : new int[rows];
             for (int s = 0; s < steps; s++)
             {
                 int t = TimeAt(s, steps, reverse), previous = reverse ? t + 1 : t - 1;
                 bool first0 = s == 0;
+                // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart;
+                // for tokens, a_t = (their rows of the table) + h_{t−1}·W_hhᵀ, the table read in place.
                 if (Table is not null)
                 {
-                    for (int b = first; b < end; b++) Table.AsSpan(Tokens![b * steps + t] * gates, gates).CopyTo(Acts.AsSpan((b * steps + t) * gates, gates));
+                    for (int b = first; b < end; b++) tokenRows[b - first] = Tokens![b * steps + t];
+                    ReadOnlySpan<float> previousStates = first0 ? h0[(first * hidden)..] : states[((first * steps + previous) * hidden)..];
+                    RecurrentGemm.MultiplyAdd(rows, previousStates, first0 ? hidden : steps * hidden, Packed, Table, tokenRows, Acts.AsSpan((first * steps + t) * gates), steps * gates);
                 }
-                // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart.
-                if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
+                else if (first0) RecurrentGemm.Multiply(rows, h0[(first * hidden)..], hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
                 else RecurrentGemm.Multiply(rows, states[((first * steps + previous) * hidden)..], steps * hidden, Packed, Acts.AsSpan((first * steps + t) * gates), steps * gates, accumulate: true);
                 for (int b = first; b < end; b++)
                 {
