@@ -167,7 +167,7 @@ public static partial class Gemm
     /// so that with a stride below 16 each store overwrites the previous one's spill.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Transpose16x16(float* source, int sourceStride, int rows, float* destination, int destinationStride)
+    internal static unsafe void Transpose16x16(float* source, int sourceStride, int rows, float* destination, int destinationStride)
     {
         long stride = sourceStride;
         Vector512<float> zero = Vector512<float>.Zero;
