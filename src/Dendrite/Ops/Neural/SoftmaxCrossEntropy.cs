@@ -50,26 +50,38 @@ public static partial class TensorOps
             Tensor z = logits.Contiguous();
             float[] probabilities = BufferPool.Rent(samples * classes);
             Span<float> p = probabilities.AsSpan(0, samples * classes);
-            Kernels.Softmax.LogForward(z.Span, p, samples, classes, 1);
             Tensor perSample = reduction == Reduction.None ? Tensor.Uninitialized(new Shape(samples)) : Tensor.Uninitialized(Shape.Scalar);
             Span<float> losses = perSample.Span;
             float weightTotal = 0f, totalClassWeight = 0f;
             if (!classWeights.IsEmpty) totalClassWeight = TensorPrimitives.Sum(classWeights);
             double sum = 0;
+            ReadOnlySpan<float> zs = z.Span;
             for (int i = 0; i < samples; i++)
             {
-                Span<float> logProbabilities = p.Slice(i * classes, classes);
+                // One row: s = z − max z, e = exp(s), ln p = s − ln Σe, p = e / Σe. Whole-row vector passes: the
+                // per-element log-softmax kernel (a call per element for rows of one class axis) and the exp of
+                // ln p afterwards were 2 % of the lstm step.
+                ReadOnlySpan<float> row = zs.Slice(i * classes, classes);
+                Span<float> values = p.Slice(i * classes, classes);
+                TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), values);
+                float shiftedTarget = values[targets[i]];
+                float smooth = 0f;
+                if (labelSmoothing > 0f)
+                    smooth = classWeights.IsEmpty ? -TensorPrimitives.Sum(values) : -TensorPrimitives.Dot(classWeights, values);
+                TensorPrimitives.Exp(values, values);
+                float total = TensorPrimitives.Sum(values), logTotal = MathF.Log(total);
                 float w = classWeights.IsEmpty ? 1f : classWeights[targets[i]];
                 weightTotal += w;
-                float loss = (1f - labelSmoothing) * w * -logProbabilities[targets[i]];
+                float loss = (1f - labelSmoothing) * w * (logTotal - shiftedTarget);
                 if (labelSmoothing > 0f)
                 {
-                    float smooth = classWeights.IsEmpty ? -TensorPrimitives.Sum(logProbabilities) : -TensorPrimitives.Dot(classWeights, logProbabilities);
+                    // −Σ_c w_c ln p_c = −Σ_c w_c s_c + W·ln Σe
+                    smooth += (classWeights.IsEmpty ? classes : totalClassWeight) * logTotal;
                     loss += labelSmoothing / classes * smooth;
                 }
                 if (reduction == Reduction.None) losses[i] = loss;
                 else sum += loss;
-                TensorPrimitives.Exp(logProbabilities, logProbabilities);
+                TensorPrimitives.Multiply(values, 1f / total, values);
             }
             float scale = reduction == Reduction.Mean ? 1f / weightTotal : 1f;
             if (reduction != Reduction.None) losses[0] = (float)(sum * scale);
