@@ -42,6 +42,7 @@ internal sealed record TrainSettings
     public string Schedule { get; init; } = "cosine";
     public float LearningRateDecay { get; init; } = 0.95f;
     public bool Augment { get; init; }
+    public string? Augmentations { get; init; }
     public bool Plots { get; init; }
     public bool Diagnostics { get; init; } = true;
     public string? TensorBoard { get; init; }
@@ -71,6 +72,7 @@ internal static class TrainCommand
         var fashionDirectory = new Option<string?>("--fashion-mnist-dir") { Description = $"Where the Fashion-MNIST IDX files are (default {Datasets.FashionMnistDirectory})." };
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (the default: annealed to 0 over the run, per batch), none, exponential (×--lr-decay per epoch), plateau (halve when the validation loss stalls for 2 epochs).", DefaultValueFactory = _ => "cosine" };
         var augment = new Option<bool>("--augment") { Description = "Augment training images: shifts of up to 2 pixels, rotations of up to 10°, random erasing, and horizontal flips for Fashion-MNIST (not for digits)." };
+        var augmentations = new Option<string?>("--augmentations") { Description = $"Which augmentations, comma-separated: {AugmentationNames} (implies --augment; e.g. flip,shift)." };
         var plots = new Option<bool>("--plots") { Description = "Also write figures to --out: gradient norms per layer, first-layer weights, confusion matrix, error surface; and the diagnostics report." };
         var noDiagnostics = new Option<bool>("--no-diagnostics") { Description = "Do not watch training for vanishing or exploding gradients, dead or saturated units, or a bad learning rate." };
         var tensorBoard = new Option<string?>("--tensorboard") { Description = "Write a TensorBoard event file (scalars, weight and gradient histograms) to this directory." };
@@ -78,7 +80,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a network, show its progress, evaluate it on the test split, and save it.")
         {
-            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory, schedule, decay, augment, plots, noDiagnostics, tensorBoard,
+            data, model, activation, init, optimizer, lr, batchSize, epochs, dropout, batchNorm, l2, earlyStopping, seed, outDirectory, label, regression, fashionDirectory, schedule, decay, augment, augmentations, plots, noDiagnostics, tensorBoard,
         };
         command.SetAction(result => CommandLine.Guard(error, () => Run(new TrainSettings
         {
@@ -102,6 +104,7 @@ internal static class TrainCommand
             Schedule = result.GetValue(schedule)!,
             LearningRateDecay = result.GetValue(decay),
             Augment = result.GetValue(augment),
+            Augmentations = result.GetValue(augmentations),
             Plots = result.GetValue(plots),
             Diagnostics = !result.GetValue(noDiagnostics),
             TensorBoard = result.GetValue(tensorBoard),
@@ -170,16 +173,20 @@ internal static class TrainCommand
         }
         output.WriteLine($"training: {optimizer.Name} lr {learningRate.ToString("G4", CultureInfo.InvariantCulture)}, batch {(batchSize == DataLoader.FullBatch ? "full" : batchSize.ToString(CultureInfo.InvariantCulture))}, {epochs} epochs");
         Func<Batch, Batch>? augmentation = null;
-        if (settings.Augment)
+        if (settings.Augment || settings.Augmentations is not null)
         {
             bool mirrorable = data.Name.StartsWith("fashion", StringComparison.Ordinal);
+            string[] kinds = ParseAugmentations(settings.Augmentations, mirrorable);
             augmentation = new ImageAugmentation(settings.Seed + 1)
             {
-                MaxShift = 2,
-                MaxRotationDegrees = 10f,
-                EraseProbability = 0.25f,
-                HorizontalFlipProbability = mirrorable ? 0.5f : 0f,
+                MaxShift = kinds.Contains("shift") ? 2 : 0,
+                MaxRotationDegrees = kinds.Contains("rotate") ? 10f : 0f,
+                EraseProbability = kinds.Contains("erase") ? 0.25f : 0f,
+                HorizontalFlipProbability = kinds.Contains("flip") ? 0.5f : 0f,
+                NoiseStandardDeviation = kinds.Contains("noise") ? 0.05f : 0f,
+                PixelDropout = kinds.Contains("dropout") ? 0.05f : 0f,
             }.Apply;
+            output.WriteLine($"augmentation: {string.Join(", ", kinds)}");
         }
         History history = trainer.Fit(data.Train, epochs, batchSize, data.Validation, callbacks: callbacks, seed: settings.Seed, augment: augmentation);
 
@@ -227,5 +234,21 @@ internal static class TrainCommand
         IReadOnlyList<double>? validationAccuracy = history.Contains("val_accuracy") ? history["val_accuracy"] : null;
         TrainingPlots.SaveLossAndAccuracy(curves, history["loss"], validationLoss, accuracy, validationAccuracy);
         output.WriteLine($"curves: {Path.GetFullPath(curves)}");
+    }
+    /// <summary>What <c>--augmentations</c> accepts.</summary>
+    public const string AugmentationNames = "shift (up to 2 pixels), rotate (up to 10°), erase (a random rectangle, p 0.25), flip (horizontal, p 0.5), noise (Gaussian, σ 0.05), dropout (5 % of pixels)";
+
+    private static readonly string[] KnownAugmentations = ["shift", "rotate", "erase", "flip", "noise", "dropout"];
+
+    /// <summary>The augmentations named in <paramref name="list"/>, or the default set (shift, rotate, erase, and flip where mirror images are still the same class).</summary>
+    private static string[] ParseAugmentations(string? list, bool mirrorable)
+    {
+        if (list is null) return mirrorable ? ["shift", "rotate", "erase", "flip"] : ["shift", "rotate", "erase"];
+        string[] kinds = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => k.ToLowerInvariant()).Distinct().ToArray();
+        if (kinds.Length == 0) throw new ArgumentException($"--augmentations: name at least one of {AugmentationNames}.");
+        foreach (string kind in kinds)
+            if (!KnownAugmentations.Contains(kind))
+                throw new ArgumentException($"--augmentations: '{kind}' is not an augmentation; use {AugmentationNames}.");
+        return kinds;
     }
 }

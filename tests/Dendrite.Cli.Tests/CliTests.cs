@@ -123,6 +123,23 @@ public sealed class CliTests : IDisposable
         var (imageCode, _, imageError) = Run("train", "--model", "lenet5", "--epochs", "1", "--out", Path.Combine(_directory, "o"));
         Assert.Equal(1, imageCode);
         Assert.Contains("fashion-mnist", imageError);
+        var (augmentCode, _, augmentError) = Run("train", "--augmentations", "flip,twirl", "--epochs", "1", "--out", Path.Combine(_directory, "o"));
+        Assert.Equal(1, augmentCode);
+        Assert.Contains("'twirl' is not an augmentation", augmentError);
+        Assert.Contains("rotate", augmentError);
+    }
+
+    [Fact]
+    public void ChosenAugmentationsAreAppliedAndNamed()
+    {
+        var (code, output, error) = Run("train", "--augmentations", "shift, noise", "--epochs", "2", "--out", Path.Combine(_directory, "a"));
+        Assert.True(code == 0, error);
+        Assert.Contains("augmentation: shift, noise", output);
+        var (plainCode, plain, _) = Run("train", "--epochs", "2", "--out", Path.Combine(_directory, "p"));
+        Assert.Equal(0, plainCode);
+        Assert.DoesNotContain("augmentation:", plain);
+        // Augmented batches train a different model from the same seed.
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(_directory, "p", "model.safetensors")), File.ReadAllBytes(Path.Combine(_directory, "a", "model.safetensors")));
     }
 
     [Fact]
