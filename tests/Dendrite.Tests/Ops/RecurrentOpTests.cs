@@ -137,6 +137,34 @@ public class RecurrentThreadingTests
         }
         for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
     }
+
+    [Fact]
+    public void WeightGradientsAccumulateOverBackwardPasses()
+    {
+        // A second backward pass adds the same gradient again (exactly twice the first: x + x is exact),
+        // through the transposed adds into W_ih and W_hh, in both the plain and the token form.
+        var generator = new RandomGenerator(19);
+        const int batch = 8, steps = 5, hidden = 32, features = 16;
+        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => i * 7 % 11).ToArray();
+        Tensor e = Tensor.Uniform([11, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
+        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
+        Tensor x = Tensor.Uniform([batch, steps, features], -1f, 1f, generator);
+        Tensor h0 = Tensor.Zeros([batch, hidden]), c0 = Tensor.Zeros([batch, hidden]), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        foreach (bool table in new[] { false, true })
+        {
+            foreach (Tensor t in new[] { e, wi, w, bias, x })
+            {
+                t.RequiresGrad = true;
+                t.ZeroGrad();
+            }
+            Tensor Forward() => table ? e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0) : x.LstmSequence(wi, bias, null, w, h0, c0);
+            Forward().Backward(dy);
+            float[] once = [.. wi.Grad!.ToArray(), .. w.Grad!.ToArray()];
+            Forward().Backward(dy);
+            float[] twice = [.. wi.Grad!.ToArray(), .. w.Grad!.ToArray()];
+            Assert.Equal(once.Select(v => v + v).ToArray(), twice);
+        }
+    }
 }
 
 /// <summary>The LSTM on embedded tokens through the projected table equals embedding then LSTM, values and gradients.</summary>

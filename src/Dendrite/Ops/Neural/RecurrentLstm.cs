@@ -376,6 +376,30 @@ public static partial class TensorOps
             public override void RunChunk(int chunk)
             {
                 int j0 = chunk * Block, j1 = Math.Min(Columns, j0 + Block);
+                if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && Rows % 16 == 0 && (j1 - j0) % 16 == 0)
+                {
+                    // 16 x 16 register transposes (the scalar loop below was 1.4 % of the one-core lstm step).
+                    float* block = stackalloc float[256];
+                    fixed (float* sourceData = Source)
+                    {
+                        for (int j = j0; j < j1; j += 16)
+                        {
+                            for (int i = 0; i < Rows; i += 16)
+                            {
+                                float* from = sourceData + Offset + (long)i * Columns + j, to = Target + (long)j * Rows + i;
+                                if (!Accumulate)
+                                {
+                                    Gemm.Transpose16x16(from, Columns, 16, to, Rows);
+                                    continue;
+                                }
+                                Gemm.Transpose16x16(from, Columns, 16, block, 16);
+                                for (int t = 0; t < 16; t++)
+                                    Vector512.Store(Vector512.Load(to + (long)t * Rows) + Vector512.Load(block + t * 16), to + (long)t * Rows);
+                            }
+                        }
+                    }
+                    return;
+                }
                 ReadOnlySpan<float> source = Source.AsSpan(Offset, Rows * Columns);
                 for (int i0 = 0; i0 < Rows; i0 += Block)
                 {
