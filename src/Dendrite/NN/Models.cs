@@ -80,6 +80,39 @@ public static partial class Models
     }
 
     /// <summary>
+    /// A plain convolutional network for 28×28 single-channel images, the usual strong baseline for
+    /// Fashion-MNIST: two 3×3 convolutions (<paramref name="width"/> and 2·width channels, no bias), each
+    /// followed by batch normalisation, ReLU and 2×2 max-pooling, then a dense layer of
+    /// <paramref name="hidden"/> ReLU units with dropout and a dense classifier. Most of its weights are in
+    /// the dense layer (2·width·7·7·hidden), most of its multiply-adds in the second convolution, so it
+    /// has ten times the parameters of <see cref="ResNetSmall"/> at half the work per image.
+    /// </summary>
+    /// <param name="classes">Outputs (logits).</param>
+    /// <param name="width">Channels of the first convolution; the second has twice as many.</param>
+    /// <param name="hidden">Units of the dense hidden layer.</param>
+    /// <param name="dropout">Dropout rate before the classifier, in [0, 1).</param>
+    /// <param name="inChannels">Channels of the input images.</param>
+    /// <param name="generator">Random source for the weights and the dropout masks.</param>
+    public static Sequential ConvNet(int classes = 10, int width = 32, int hidden = 256, float dropout = 0.4f, int inChannels = 1, RandomGenerator? generator = null)
+    {
+        if (width <= 0 || hidden <= 0 || classes <= 0 || inChannels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), $"Models.ConvNet: classes, width, hidden and inChannels must be positive; got {classes}, {width}, {hidden}, {inChannels}.");
+        return new Sequential(
+            new Conv2d(inChannels, width, 3, padding: 1, bias: false, weightInitializer: Initializer.HeNormal, generator: generator),
+            new BatchNorm(width),
+            new Relu(),
+            new MaxPool2d(2),
+            new Conv2d(width, 2 * width, 3, padding: 1, bias: false, weightInitializer: Initializer.HeNormal, generator: generator),
+            new BatchNorm(2 * width),
+            new Relu(),
+            new MaxPool2d(2),
+            new Flatten(),
+            new Dense(2 * width * 7 * 7, hidden, new Relu(), generator: generator),
+            new Dropout(dropout, generator: generator),
+            new Dense(hidden, classes, generator: generator));
+    }
+
+    /// <summary>
     /// A small ResNet for 28×28 single-channel images: a 3×3 stem of <paramref name="width"/> channels
     /// with batch normalisation, three residual stages (width, 2·width with stride 2, 4·width with
     /// stride 2; <paramref name="blocksPerStage"/> blocks each), global average pooling and a dense
