@@ -252,6 +252,7 @@ public static partial class TensorOps
                 Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: false),
                 GatesGradient = dA,
                 Carry = BufferPool.Rent(5 * batch * hidden),
+                InitialHiddenGradient = Wants(h0),
                 PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
                 BiasRows = InputBias is null && HiddenBias is null ? null : BufferPool.Rent(batch * gates),
                 Operands = operands,
@@ -504,6 +505,7 @@ public static partial class TensorOps
         // per-row sums of the bias gradient [B, 4H] and of the peephole gradients [B, 3H].
         public float[] GatesGradient = [], Carry = [];
         public float[]? PeepholeRows, BiasRows;
+        public bool InitialHiddenGradient = true;   // whether dL/dh_0 is wanted (else the last step's product is skipped)
 
         // Backward only, optional: the weight-gradient product's left operand [B·T, OperandWidth], each row
         // [x_t | h_{t−1}] when OperandInput is set, else h_{t−1}; each block fills its own rows when done.
@@ -598,7 +600,8 @@ public static partial class TensorOps
                         dhRow, default, dcRow, default, dA.Slice(row * 4, gates), dcCarry, dp, db);
                     TensorPrimitives.Add(dcCarry, share, dcCarry);
                 }
-                // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H].
+                // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H]; at the first step only for dL/dh_0.
+                if (first0 && !InitialHiddenGradient) break;
                 RecurrentGemm.Multiply(rows, dA[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: Candidates is not null);
             }
             if (Operands is not null)
