@@ -11,11 +11,11 @@ namespace Dendrite.Cli;
 /// <summary>Turns the option strings of <c>dendrite train</c> into models and optimisers, with messages that list what is accepted.</summary>
 internal static class Factories
 {
-    public const string ModelNames = "mlp, a layer-size list such as 784-500-500-10, lenet5, lenet5-modern, resnet-small, convnet";
+    public const string ModelNames = "mlp, a layer-size list such as 784-500-500-10, lenet5, lenet5-modern, resnet-small, convnet, convnet-3";
     public const string OptimizerNames = "sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw, nadam, rprop, delta-bar-delta, cg, bfgs, lbfgs, newton";
 
     /// <summary>True for models that take images [N, 1, H, W] rather than flat features.</summary>
-    public static bool IsImageModel(string model) => model.Trim().ToLowerInvariant() is "lenet5" or "lenet5-modern" or "resnet-small" or "convnet";
+    public static bool IsImageModel(string model) => model.Trim().ToLowerInvariant() is "lenet5" or "lenet5-modern" or "resnet-small" or "convnet" or "convnet-3";
 
     public static Module CreateModel(string spec, PreparedData data, string activation, string? init, float dropout, bool batchNorm, RandomGenerator generator)
     {
@@ -28,9 +28,9 @@ internal static class Factories
             case "resnet-small":
                 RequireImages(data, 28, key);
                 return Models.ResNetSmall(data.Outputs, generator: generator);
-            case "convnet":
+            case "convnet" or "convnet-3":
                 RequireImages(data, 28, key);
-                return Models.ConvNet(data.Outputs, generator: generator);
+                return Models.ConvNet(data.Outputs, generator: generator, stages: key == "convnet" ? 2 : 3);
         }
         int[] sizes;
         if (key == "mlp")

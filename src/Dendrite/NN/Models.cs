@@ -81,8 +81,8 @@ public static partial class Models
 
     /// <summary>
     /// A plain convolutional network for 28×28 single-channel images, the usual strong baseline for
-    /// Fashion-MNIST: two 3×3 convolutions (<paramref name="width"/> and 2·width channels, no bias), each
-    /// followed by batch normalisation, ReLU and 2×2 max-pooling, then a dense layer of
+    /// Fashion-MNIST: 3×3 convolutions (<paramref name="width"/>, 2·width, ... channels, no bias), each
+    /// followed by batch normalisation and ReLU, the first two by 2×2 max-pooling, then a dense layer of
     /// <paramref name="hidden"/> ReLU units with dropout and a dense classifier. Most of its weights are in
     /// the dense layer (2·width·7·7·hidden), most of its multiply-adds in the second convolution, so it
     /// has ten times the parameters of <see cref="ResNetSmall"/> at half the work per image.
@@ -93,23 +93,34 @@ public static partial class Models
     /// <param name="dropout">Dropout rate before the classifier, in [0, 1).</param>
     /// <param name="inChannels">Channels of the input images.</param>
     /// <param name="generator">Random source for the weights and the dropout masks.</param>
-    public static Sequential ConvNet(int classes = 10, int width = 32, int hidden = 256, float dropout = 0.4f, int inChannels = 1, RandomGenerator? generator = null)
+    /// <param name="stages">Convolution stages (1 to 4), each with twice the channels of the one before; the first two are followed by pooling.</param>
+    public static Sequential ConvNet(int classes = 10, int width = 32, int hidden = 256, float dropout = 0.4f, int inChannels = 1, RandomGenerator? generator = null, int stages = 2)
     {
         if (width <= 0 || hidden <= 0 || classes <= 0 || inChannels <= 0)
             throw new ArgumentOutOfRangeException(nameof(width), $"Models.ConvNet: classes, width, hidden and inChannels must be positive; got {classes}, {width}, {hidden}, {inChannels}.");
-        return new Sequential(
-            new Conv2d(inChannels, width, 3, padding: 1, bias: false, weightInitializer: Initializer.HeNormal, generator: generator),
-            new BatchNorm(width),
-            new Relu(),
-            new MaxPool2d(2),
-            new Conv2d(width, 2 * width, 3, padding: 1, bias: false, weightInitializer: Initializer.HeNormal, generator: generator),
-            new BatchNorm(2 * width),
-            new Relu(),
-            new MaxPool2d(2),
-            new Flatten(),
-            new Dense(2 * width * 7 * 7, hidden, new Relu(), generator: generator),
-            new Dropout(dropout, generator: generator),
-            new Dense(hidden, classes, generator: generator));
+        if (stages is < 1 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(stages), $"Models.ConvNet: stages must be 1 to 4; got {stages}.");
+        var model = new Sequential();
+        int channels = inChannels, side = 28;
+        for (int stage = 0; stage < stages; stage++)
+        {
+            int outChannels = width << stage;
+            model.Add(new Conv2d(channels, outChannels, 3, padding: 1, bias: false, weightInitializer: Initializer.HeNormal, generator: generator));
+            model.Add(new BatchNorm(outChannels));
+            model.Add(new Relu());
+            // Pool after the first two stages only: later stages work at 7x7, where pooling would throw away most positions.
+            if (stage < 2)
+            {
+                model.Add(new MaxPool2d(2));
+                side /= 2;
+            }
+            channels = outChannels;
+        }
+        model.Add(new Flatten());
+        model.Add(new Dense(channels * side * side, hidden, new Relu(), generator: generator));
+        model.Add(new Dropout(dropout, generator: generator));
+        model.Add(new Dense(hidden, classes, generator: generator));
+        return model;
     }
 
     /// <summary>

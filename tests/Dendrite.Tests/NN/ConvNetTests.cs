@@ -16,6 +16,13 @@ public class ConvNetTests
             + (256 * 10 + 10);                     // classifier
         Assert.Equal(expected, model.ParameterCount().Trainable);
         Assert.Equal(824_554, expected);
+
+        // A third stage (64->128 at 7x7, no pooling) feeds 128·7·7 features to the dense layer.
+        Sequential deeper = Models.ConvNet(10, generator: new RandomGenerator(1), stages: 3);
+        long deeperExpected = expected - (64 * 7 * 7 * 256) + (128 * 64 * 9 + 2 * 128) + 128 * 7 * 7 * 256;
+        Assert.Equal(deeperExpected, deeper.ParameterCount().Trainable);
+        Assert.Equal(1_701_354, deeperExpected);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Models.ConvNet(10, stages: 5));
     }
 
     [Fact]
