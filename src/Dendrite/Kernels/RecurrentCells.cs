@@ -33,8 +33,9 @@ namespace Dendrite.Kernels;
 // Zoneout (Krueger et al. 2017) mixes a state with its previous value: s = k⊙s_prev + (1−k)⊙s',
 // k = 1 where a unit keeps its value (training, with probability p) or k = p (evaluation).
 //
-// Vector512 lanes for the LSTM where AVX-512 runs them (with the single-precision e^x at the end of the
-// file), Vector<float> lanes, then the same formulas one value at a time for the tail. Identical to
+// The LSTM forward takes Vector512 lanes where AVX-512 runs them, for the single-precision e^x at the end
+// of the file (the backward has no exponential and is bound by memory, so 512-bit lanes gained nothing
+// there); then Vector<float> lanes, then the same formulas one value at a time for the tail. Identical to
 // RecurrentCellsReference except: tanh is computed as 1 − 2/(e^{2x} + 1) (one exponential, exact
 // limits ±1, absolute error about 1e-7 near 0) and rounding of fused operations.
 
@@ -221,48 +222,6 @@ public static class RecurrentCells
         ref float dcp = ref MemoryMarshal.GetReference(cellPreviousGradient);
         ref float dp = ref peep ? ref MemoryMarshal.GetReference(peepholeGradient) : ref Unsafe.NullRef<float>();
         nuint n = (nuint)h, i = 0;
-        if (Avx512F.IsSupported)
-        {
-            var one = Vector512<float>.One;
-            for (; i + 16 <= n; i += 16)
-            {
-                var gi = Vector512.LoadUnsafe(ref a, i);
-                var gf = Vector512.LoadUnsafe(ref a, n + i);
-                var gg = Vector512.LoadUnsafe(ref a, 2 * n + i);
-                var go = Vector512.LoadUnsafe(ref a, 3 * n + i);
-                var t = Vector512.LoadUnsafe(ref tc, i);
-                var cPrev = Vector512.LoadUnsafe(ref cp, i);
-                var dH = Vector512.LoadUnsafe(ref dh, i);
-                if (sumHidden) dH += Vector512.LoadUnsafe(ref dhc, i);
-                var dao = dH * t * go * (one - go);
-                var dC = Vector512.LoadUnsafe(ref dc, i) + dH * go * (one - t * t);
-                if (sumCell) dC += Vector512.LoadUnsafe(ref dcc, i);
-                if (peep) dC += dao * Vector512.LoadUnsafe(ref p, 2 * n + i);
-                var dai = dC * gg * gi * (one - gi);
-                var daf = dC * cPrev * gf * (one - gf);
-                var dag = dC * gi * (one - gg * gg);
-                var dPrev = dC * gf;
-                if (peep)
-                {
-                    dPrev += dai * Vector512.LoadUnsafe(ref p, i) + daf * Vector512.LoadUnsafe(ref p, n + i);
-                    (Vector512.LoadUnsafe(ref dp, i) + dai * cPrev).StoreUnsafe(ref dp, i);
-                    (Vector512.LoadUnsafe(ref dp, n + i) + daf * cPrev).StoreUnsafe(ref dp, n + i);
-                    (Vector512.LoadUnsafe(ref dp, 2 * n + i) + dao * Vector512.LoadUnsafe(ref c, i)).StoreUnsafe(ref dp, 2 * n + i);
-                }
-                dai.StoreUnsafe(ref da, i);
-                daf.StoreUnsafe(ref da, n + i);
-                dag.StoreUnsafe(ref da, 2 * n + i);
-                dao.StoreUnsafe(ref da, 3 * n + i);
-                dPrev.StoreUnsafe(ref dcp, i);
-                if (bias)
-                {
-                    (Vector512.LoadUnsafe(ref db, i) + dai).StoreUnsafe(ref db, i);
-                    (Vector512.LoadUnsafe(ref db, n + i) + daf).StoreUnsafe(ref db, n + i);
-                    (Vector512.LoadUnsafe(ref db, 2 * n + i) + dag).StoreUnsafe(ref db, 2 * n + i);
-                    (Vector512.LoadUnsafe(ref db, 3 * n + i) + dao).StoreUnsafe(ref db, 3 * n + i);
-                }
-            }
-        }
         if (Vector.IsHardwareAccelerated)
         {
             var one = Vector<float>.One;

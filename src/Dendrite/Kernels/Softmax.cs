@@ -59,6 +59,18 @@ public static class Softmax
     {
         Check(x.Length, y.Length, outer, axis, inner);
         if (axis == 0) return;
+        if (inner == 1)
+        {
+            // One span per row: a single subtraction pass, not one call per element.
+            Span<float> rowLse = stackalloc float[1];
+            for (int o = 0; o < outer; o++)
+            {
+                var row = x.Slice(o * axis, axis);
+                LogSumExpBlock(row, axis, 1, rowLse);
+                TensorPrimitives.Subtract(row, rowLse[0], y.Slice(o * axis, axis));
+            }
+            return;
+        }
         float[] rented = ArrayPool<float>.Shared.Rent(inner);
         Span<float> lse = rented.AsSpan(0, inner);
         for (int o = 0; o < outer; o++)

@@ -58,9 +58,9 @@ public static partial class TensorOps
             ReadOnlySpan<float> zs = z.Span;
             for (int i = 0; i < samples; i++)
             {
-                // One row: s = z − max z, e = exp(s), ln p = s − ln Σe, p = e / Σe. Whole-row vector passes: the
-                // per-element log-softmax kernel (a call per element for rows of one class axis) and the exp of
-                // ln p afterwards were 2 % of the lstm step.
+                // One row: s = z − max z, e = exp(s), ln p = s − ln Σe, p = e / Σe, in whole-row vector passes.
+                // The loss needs only ln p of the target (and Σ ln p with smoothing) and the backward needs p,
+                // so this takes one exp pass where log-softmax followed by exp took two.
                 ReadOnlySpan<float> row = zs.Slice(i * classes, classes);
                 Span<float> values = p.Slice(i * classes, classes);
                 TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), values);
