@@ -233,19 +233,44 @@ public static class RecurrentGemm
     }
 
     private static unsafe void Tile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
+        => Tile<InPlace>(rows, depth, a, lda, b, c, ldc, accumulate, addends);
+
+    /// <summary>
+    /// C[rows, 32] (=|+=) A·panel for an A panel packed as [depth][8] (row r of step p at
+    /// <paramref name="panel"/>[8p + r], rows beyond <paramref name="rows"/> ignored) and a
+    /// <see cref="PackedMatrix"/>-style B panel [depth][32]; C has row stride <paramref name="ldc"/>.
+    /// The same FMA order as the products above: one chain over depth per element, from zero.
+    /// </summary>
+    internal static unsafe void PackedTile(int rows, int depth, float* panel, float* b, float* c, long ldc, bool accumulate)
+        => Tile<Packed>(rows, depth, panel, 1, b, c, ldc, accumulate, null);
+
+    private static unsafe void Tile<TLayout>(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
+        where TLayout : struct, ILayout
     {
         switch (rows)
         {
-            case 8: Kernel<Rows8>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 7: Kernel<Rows7>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 6: Kernel<Rows6>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 5: Kernel<Rows5>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 4: Kernel<Rows4>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 3: Kernel<Rows3>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            case 2: Kernel<Rows2>(depth, a, lda, b, c, ldc, accumulate, addends); break;
-            default: Kernel<Rows1>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 8: Kernel<Rows8, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 7: Kernel<Rows7, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 6: Kernel<Rows6, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 5: Kernel<Rows5, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 4: Kernel<Rows4, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 3: Kernel<Rows3, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            case 2: Kernel<Rows2, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
+            default: Kernel<Rows1, TLayout>(depth, a, lda, b, c, ldc, accumulate, addends); break;
         }
     }
+
+    /// <summary>How A is laid out: the distance in floats between its values at k step p and p + 1 of one row.</summary>
+    private interface ILayout
+    {
+        static abstract int DepthStride { get; }
+    }
+
+    /// <summary>A read in place: rows lda apart, each row contiguous along k.</summary>
+    private readonly struct InPlace : ILayout { public static int DepthStride => 1; }
+
+    /// <summary>A packed panel [k][8]: rows adjacent, k steps 8 apart (lda = 1).</summary>
+    private readonly struct Packed : ILayout { public static int DepthStride => TileRows; }
 
     private interface IRows
     {
@@ -262,12 +287,13 @@ public static class RecurrentGemm
     private readonly struct Rows8 : IRows { public static int Value => 8; }
 
     /// <summary>
-    /// C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R is a constant per instantiation so unused rows fold away.
+    /// C[R, 32] (=|+=) A[R, depth]·panel[depth, 32]; R and A's layout are constants per instantiation, so unused rows fold away.
     /// With <paramref name="addends"/> (and accumulate), row r adds addends[r][0..32) instead of its own C row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
+    private static unsafe void Kernel<TRows, TLayout>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate, float** addends)
         where TRows : struct, IRows
+        where TLayout : struct, ILayout
     {
         Vector512<float> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default, l3 = default, r3 = default;
         Vector512<float> l4 = default, r4 = default, l5 = default, r5 = default, l6 = default, r6 = default, l7 = default, r7 = default;
@@ -276,16 +302,17 @@ public static class RecurrentGemm
         {
             Vector512<float> left = Vector512.Load(b), right = Vector512.Load(b + 16);
             b += PackedMatrix.PanelColumns;
-            Vector512<float> x = Vector512.Create(a0[p]);
+            nint q = (nint)p * TLayout.DepthStride;
+            Vector512<float> x = Vector512.Create(a0[q]);
             l0 = Vector512.FusedMultiplyAdd(x, left, l0);
             r0 = Vector512.FusedMultiplyAdd(x, right, r0);
-            if (TRows.Value > 1) { x = Vector512.Create(a1[p]); l1 = Vector512.FusedMultiplyAdd(x, left, l1); r1 = Vector512.FusedMultiplyAdd(x, right, r1); }
-            if (TRows.Value > 2) { x = Vector512.Create(a2[p]); l2 = Vector512.FusedMultiplyAdd(x, left, l2); r2 = Vector512.FusedMultiplyAdd(x, right, r2); }
-            if (TRows.Value > 3) { x = Vector512.Create(a3[p]); l3 = Vector512.FusedMultiplyAdd(x, left, l3); r3 = Vector512.FusedMultiplyAdd(x, right, r3); }
-            if (TRows.Value > 4) { x = Vector512.Create(a4[p]); l4 = Vector512.FusedMultiplyAdd(x, left, l4); r4 = Vector512.FusedMultiplyAdd(x, right, r4); }
-            if (TRows.Value > 5) { x = Vector512.Create(a5[p]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
-            if (TRows.Value > 6) { x = Vector512.Create(a6[p]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
-            if (TRows.Value > 7) { x = Vector512.Create(a7[p]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
+            if (TRows.Value > 1) { x = Vector512.Create(a1[q]); l1 = Vector512.FusedMultiplyAdd(x, left, l1); r1 = Vector512.FusedMultiplyAdd(x, right, r1); }
+            if (TRows.Value > 2) { x = Vector512.Create(a2[q]); l2 = Vector512.FusedMultiplyAdd(x, left, l2); r2 = Vector512.FusedMultiplyAdd(x, right, r2); }
+            if (TRows.Value > 3) { x = Vector512.Create(a3[q]); l3 = Vector512.FusedMultiplyAdd(x, left, l3); r3 = Vector512.FusedMultiplyAdd(x, right, r3); }
+            if (TRows.Value > 4) { x = Vector512.Create(a4[q]); l4 = Vector512.FusedMultiplyAdd(x, left, l4); r4 = Vector512.FusedMultiplyAdd(x, right, r4); }
+            if (TRows.Value > 5) { x = Vector512.Create(a5[q]); l5 = Vector512.FusedMultiplyAdd(x, left, l5); r5 = Vector512.FusedMultiplyAdd(x, right, r5); }
+            if (TRows.Value > 6) { x = Vector512.Create(a6[q]); l6 = Vector512.FusedMultiplyAdd(x, left, l6); r6 = Vector512.FusedMultiplyAdd(x, right, r6); }
+            if (TRows.Value > 7) { x = Vector512.Create(a7[q]); l7 = Vector512.FusedMultiplyAdd(x, left, l7); r7 = Vector512.FusedMultiplyAdd(x, right, r7); }
         }
         if (addends is not null)
         {

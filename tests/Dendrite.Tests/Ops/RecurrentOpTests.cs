@@ -139,6 +139,51 @@ public class RecurrentThreadingTests
     }
 
     [Fact]
+    public void TheTokenFormDoesNotDependOnTheThreadCountAndMatchesThePlainForm()
+    {
+        // 40 x 9 = 360 rows (two row blocks of the fused dW_hh / table pass), 4H = 200 gates (four chunks,
+        // the last of 8 gates), H = 50 (a partial column panel): every edge of that pass, on 1 and 2 threads,
+        // and against the plain form (embedding, then the input GEMM and one weight-gradient GEMM).
+        var generator = new RandomGenerator(23);
+        const int batch = 40, steps = 9, hidden = 50, features = 7, vocabulary = 13;
+        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => (i * 5 + i / 7) % vocabulary).ToArray();
+        Tensor e = Tensor.Uniform([vocabulary, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
+        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
+        Tensor h0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator), c0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator);
+        Tensor dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        Tensor[] parameters = [e, wi, w, bias, h0, c0];
+        float[][] Run(Func<Tensor> forward)
+        {
+            foreach (Tensor t in parameters)
+            {
+                t.RequiresGrad = true;
+                t.ZeroGrad();
+            }
+            Tensor y = forward();
+            float[] values = y.ToArray();
+            y.Backward(dy);
+            return [values, .. parameters.Select(t => t.Grad!.ToArray())];
+        }
+        Tensor Table() => e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0);
+        int threads = Dendrite.Kernels.Gemm.MaxThreads;
+        float[][] parallel, single;
+        try
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = Math.Max(2, Environment.ProcessorCount);
+            parallel = Run(Table);
+            Dendrite.Kernels.Gemm.MaxThreads = 1;
+            single = Run(Table);
+        }
+        finally
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = threads;
+        }
+        for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
+        float[][] plain = Run(() => e.IndexSelect(0, tokens).Reshape(batch, steps, features).LstmSequence(wi, bias, null, w, h0, c0));
+        for (int i = 0; i < plain.Length; i++) Support.Assertions.AllClose(plain[i], single[i], 1e-4, 1e-5, i == 0 ? "output" : $"gradient {i - 1}");
+    }
+
+    [Fact]
     public void WeightGradientsAccumulateOverBackwardPasses()
     {
         // A second backward pass adds the same gradient again (exactly twice the first: x + x is exact),
