@@ -8,6 +8,14 @@ public static class BackwardExtensions
     [ThreadStatic] private static List<Tensor>? _order;
     [ThreadStatic] private static Stack<(Tensor Tensor, int NextInput)>? _stack;
     private static int _epoch;
+    [ThreadStatic] private static bool _retainingGraph;
+
+    /// <summary>
+    /// Whether the backward pass running on this thread keeps the graph for another pass. When it does
+    /// not, a node may overwrite what it saved for its own backward (each node runs once), as the LSTM
+    /// writes dL/da over the gate activations it has just read.
+    /// </summary>
+    internal static bool RetainingGraph => _retainingGraph;
 
     extension(Tensor tensor)
     {
@@ -60,6 +68,8 @@ public static class BackwardExtensions
 
         root.Retain();
         List<Tensor> order = TopologicalOrder(root);
+        bool retainingBefore = _retainingGraph;
+        _retainingGraph = retainGraph;
         try
         {
             for (int i = order.Count - 1; i >= 0; i--)
@@ -81,6 +91,7 @@ public static class BackwardExtensions
         }
         finally
         {
+            _retainingGraph = retainingBefore;
             order.Clear();
         }
     }

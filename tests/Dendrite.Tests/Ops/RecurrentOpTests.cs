@@ -184,6 +184,35 @@ public class RecurrentThreadingTests
     }
 
     [Fact]
+    public void ASecondBackwardThroughARetainedGraphGivesTheSameGradients()
+    {
+        // Without retainGraph the backward pass writes dL/da over the saved gate activations; with it the
+        // activations must survive for the second pass, which then adds exactly the same gradients.
+        var generator = new RandomGenerator(29);
+        const int batch = 6, steps = 5, hidden = 24, features = 4;
+        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => i * 3 % 7).ToArray();
+        Tensor e = Tensor.Uniform([7, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
+        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
+        Tensor x = Tensor.Uniform([batch, steps, features], -1f, 1f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        Tensor h0 = Tensor.Zeros([batch, hidden]), c0 = Tensor.Zeros([batch, hidden]);
+        foreach (bool table in new[] { false, true })
+        {
+            Tensor[] parameters = table ? [e, wi, w, bias] : [x, wi, w, bias];
+            foreach (Tensor t in parameters)
+            {
+                t.RequiresGrad = true;
+                t.ZeroGrad();
+            }
+            Tensor y = table ? e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0) : x.LstmSequence(wi, bias, null, w, h0, c0);
+            y.Backward(dy, retainGraph: true);
+            float[][] once = parameters.Select(t => t.Grad!.ToArray()).ToArray();
+            y.Backward(dy);
+            for (int i = 0; i < parameters.Length; i++)
+                Assert.Equal(once[i].Select(v => v + v).ToArray(), parameters[i].Grad!.ToArray());
+        }
+    }
+
+    [Fact]
     public void WeightGradientsAccumulateOverBackwardPasses()
     {
         // A second backward pass adds the same gradient again (exactly twice the first: x + x is exact),

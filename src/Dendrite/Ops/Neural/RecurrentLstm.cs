@@ -233,7 +233,11 @@ public static partial class TensorOps
             int batch = output.Shape[1], steps = output.Shape[2], features = x.Shape[-1], hidden = w.Shape[1], gates = 4 * hidden;
             int stateCount = batch * steps * hidden, rows = batch * steps;
 
-            float[] dA = BufferPool.Rent(rows * gates);                                   // dL/da for every step, [B·T, 4H]
+            // dL/da for every step, [B·T, 4H]: written over the gate activations, which the cell kernel reads
+            // row by row just before (the rows are in cache: no 8 MB of fresh lines fetched to be overwritten,
+            // and 8 MB less in the caches), unless the graph is kept for another backward pass.
+            bool overwrite = !BackwardExtensions.RetainingGraph;
+            float[] dA = overwrite ? Acts : BufferPool.Rent(rows * gates);
             // The left operand of the weight-gradient product, [B·T, H_prev] or [B·T, X | H_prev], filled by
             // each batch block once its recurrence is done (in parallel, instead of one copy after it).
             bool both = Tokens is null && Wants(wi) && Wants(w), recurrentOnly = Wants(w) && !both;
@@ -329,7 +333,7 @@ public static partial class TensorOps
             }
             if (run.PeepholeRows is not null) BufferPool.Return(run.PeepholeRows);
             BufferPool.Return(run.Carry);
-            BufferPool.Return(dA);
+            if (!overwrite) BufferPool.Return(dA);
         }
 
         /// <summary>
@@ -449,7 +453,7 @@ public static partial class TensorOps
                 for (int r = 0; r < depth; r++)
                 {
                     float* source = _gradient + (long)(block + r) * _gates + first;
-                    // Rows of dA are 16 KB apart (4H floats): each is on its own page, where the hardware
+                    // Rows of dA are 4H floats apart (4 KB for H = 256): each is on its own page, where the hardware
                     // prefetchers do not follow, so ask for the row a few ahead.
                     if (System.Runtime.Intrinsics.X86.Sse.IsSupported && r + Ahead < depth)
                         for (int j = 0; j < width; j += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(source + (long)Ahead * _gates + j);
