@@ -35,6 +35,13 @@ public sealed class BenchCase(string name, string unit, double workPerCall, Acti
     /// </summary>
     public double? Peak { get; init; }
 
+    /// <summary>
+    /// The shortest sample for this case, whatever <c>--sample-ms</c> says: a case whose call takes tens of
+    /// milliseconds needs samples of many calls, or the first calls after the other side's sample (caches
+    /// full of the other side's data) weigh on every sample.
+    /// </summary>
+    public TimeSpan MinimumSampleTime { get; init; }
+
     /// <summary>What the case holds (TorchSharp tensors in a dispose scope, native buffers); disposed after the case is measured.</summary>
     public IDisposable? Resources { get; init; }
 

@@ -41,13 +41,16 @@ public sealed class Runner(int repetitions, TimeSpan sampleTime, TextWriter outp
             return MeasureValues(workload, benchCase, measureDendrite, measureTorchSharp);
         // Warm-up: JIT tiers, thread pools, workspaces and libtorch's allocator; then calibrate how many
         // calls make one sample of about sampleTime, separately for each side.
-        int dendriteCalls = Calibrate(benchCase.Dendrite);
-        int torchCalls = Calibrate(benchCase.TorchSharp);
+        TimeSpan sample = benchCase.MinimumSampleTime > sampleTime ? benchCase.MinimumSampleTime : sampleTime;
+        int dendriteCalls = Calibrate(benchCase.Dendrite, sample);
+        int torchCalls = Calibrate(benchCase.TorchSharp, sample);
         var dendrite = new double[repetitions];
         var torch = new double[repetitions];
         for (int i = 0; i < repetitions; i++)
         {
+            Settle();
             dendrite[i] = Sample(benchCase.Dendrite, dendriteCalls);
+            Settle();
             torch[i] = Sample(benchCase.TorchSharp, torchCalls);
         }
         double dendriteSeconds = Median(dendrite), torchSeconds = Median(torch);
@@ -73,7 +76,7 @@ public sealed class Runner(int repetitions, TimeSpan sampleTime, TextWriter outp
         return new CaseResult(workload, benchCase.Name, benchCase.Unit, dendriteValue, torchValue, ratio, benchCase.Peak);
     }
 
-    private int Calibrate(Action action)
+    private static int Calibrate(Action action, TimeSpan sampleTime)
     {
         action();
         int calls = 1;
@@ -87,6 +90,17 @@ public sealed class Runner(int repetitions, TimeSpan sampleTime, TextWriter outp
             calls *= 4;
         }
     }
+
+    /// <summary>
+    /// Sleeps between samples so that each starts with the other side's threads idle: libtorch's OpenMP
+    /// workers keep spinning for many milliseconds after its last parallel region (measured: about 19 ms
+    /// of one core after each TorchSharp sample on the 2-core machine), which took a core from the first
+    /// Dendrite steps of every sample that followed; Dendrite's own workers spin 200 µs.
+    /// </summary>
+    private static void Settle() => Thread.Sleep(SettleMilliseconds);
+
+    /// <summary>The pause before each sample, in milliseconds.</summary>
+    public const int SettleMilliseconds = 100;
 
     /// <summary>Seconds per call, over <paramref name="calls"/> back-to-back calls.</summary>
     private static double Sample(Action action, int calls)
