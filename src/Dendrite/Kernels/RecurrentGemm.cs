@@ -38,7 +38,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     public int Columns { get; private set; }
 
     /// <summary>Whether the packing thread may use the panel layout (AVX-512 and not narrowed by a test).</summary>
-    private static bool PanelledHere => Avx512F.IsSupported && Gemm.Kernel == Gemm.InstructionSet.Avx512;
+    internal static bool PanelledHere => Avx512F.IsSupported && Gemm.Kernel == Gemm.InstructionSet.Avx512;
 
     /// <summary>Whether this matrix is in the panel layout (AVX-512); otherwise it is kept row-major [k, n] for Gemm.Multiply.</summary>
     internal bool Panelled => _panelled;

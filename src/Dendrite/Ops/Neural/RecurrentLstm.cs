@@ -157,6 +157,7 @@ public static partial class TensorOps
             Peepholes = p,
             Keep = keep,
             Packed = PackRecurrentWeight(w.Span, gates, hidden, transpose: true),
+            ZeroInitialHidden = h0.Span.IndexOfAnyExcept(0f) < 0,
         };
         ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Forward);
         if (bias is not null) BufferPool.Return(bias);
@@ -243,6 +244,10 @@ public static partial class TensorOps
             bool both = Tokens is null && Wants(wi) && Wants(w), recurrentOnly = Wants(w) && !both;
             int width = both ? features + hidden : hidden;
             float[]? operands = both || recurrentOnly ? BufferPool.Rent(rows * width) : null;
+            // The bias gradient Σ_rows dA: summed by the pass that computes dW_hh when it reads dA anyway, else
+            // per batch row by the cell kernel during the recurrence.
+            bool wantsBias = InputBias is not null || HiddenBias is not null, fusedBias = wantsBias && recurrentOnly && PackedMatrix.PanelledHere;
+            float[]? biasSum = fusedBias ? BufferPool.Rent(gates) : null;
             var run = new LstmRun(batch, steps, hidden, Reverse)
             {
                 Acts = Acts,
@@ -258,7 +263,7 @@ public static partial class TensorOps
                 Carry = BufferPool.Rent(5 * batch * hidden),
                 InitialHiddenGradient = Wants(h0),
                 PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
-                BiasRows = InputBias is null && HiddenBias is null ? null : BufferPool.Rent(batch * gates),
+                BiasRows = wantsBias && !fusedBias ? BufferPool.Rent(batch * gates) : null,
                 Operands = operands,
                 OperandWidth = width,
                 OperandInput = both ? x : null,
@@ -276,7 +281,7 @@ public static partial class TensorOps
                 float[] tableGradient = BufferPool.Rent(vocabulary * gates);
                 Span<float> dTable = tableGradient.AsSpan(0, vocabulary * gates);
                 // dW_hh and the table gradient in one pass over dA where the panelled kernel exists.
-                if (Wants(w)) RecurrentWeightGradient(w, operands!, dA, rows, hidden, Tokens, tableGradient, vocabulary);
+                if (Wants(w)) RecurrentWeightGradient(w, operands!, dA, rows, hidden, Tokens, tableGradient, vocabulary, biasSum);
                 else TableGradient.Run(Tokens, dA, tableGradient, vocabulary, gates);
                 if (Wants(x))
                 {
@@ -309,12 +314,19 @@ public static partial class TensorOps
             }
             else if (Wants(w))
             {
-                RecurrentWeightGradient(w, operands!, dA, rows, hidden, null, null, 0);
+                RecurrentWeightGradient(w, operands!, dA, rows, hidden, null, null, 0, biasSum);
             }
             if (Tokens is null && Wants(x))
             {
                 Span<float> dx = x.GradientTarget(out bool accumulate);
                 Gemm.Multiply(rows, features, gates, gradient, gates, false, wi.Span, features, false, dx, features, accumulate);
+            }
+            if (biasSum is not null)
+            {
+                Span<float> db = biasSum.AsSpan(0, gates);
+                if (InputBias is not null && Wants(InputBias)) Accumulate(InputBias, db);
+                if (HiddenBias is not null && Wants(HiddenBias)) Accumulate(HiddenBias, db);
+                BufferPool.Return(biasSum);
             }
             if (run.BiasRows is not null)
             {
@@ -339,9 +351,10 @@ public static partial class TensorOps
         /// <summary>
         /// dW_hh (+)= dAᵀ·H_prev [4H, H] from dA [B·T, 4H] and <paramref name="previousStates"/> H_prev [B·T, H]
         /// (returned to the pool), and with <paramref name="tokens"/> also dL/d(table) [V, 4H] into
-        /// <paramref name="table"/>: the rows of dA summed by token in row order.
+        /// <paramref name="table"/>: the rows of dA summed by token in row order; with <paramref name="biasSum"/>
+        /// also Σ_rows dA [4H] into it, in row order.
         /// </summary>
-        private static unsafe void RecurrentWeightGradient(Tensor w, float[] previousStates, float[] gatesGradient, int rows, int hidden, int[]? tokens, float[]? table, int vocabulary)
+        private static unsafe void RecurrentWeightGradient(Tensor w, float[] previousStates, float[] gatesGradient, int rows, int hidden, int[]? tokens, float[]? table, int vocabulary, float[]? biasSum)
         {
             int gates = 4 * hidden;
             Span<float> dw = w.GradientTarget(out bool accumulate);
@@ -350,7 +363,7 @@ public static partial class TensorOps
             BufferPool.Return(previousStates);
             if (packed.Panelled)
             {
-                GateWeightGradient.Run(gatesGradient, rows, gates, packed, dw, accumulate, tokens, table, vocabulary);
+                GateWeightGradient.Run(gatesGradient, rows, gates, packed, dw, accumulate, tokens, table, vocabulary, biasSum);
                 return;
             }
             // Without AVX-512 the packed matrix is plain row-major H_prev: one GEMM, transposed into place.
@@ -359,6 +372,7 @@ public static partial class TensorOps
             AddTransposed(product, 0, hidden, gates, dw, accumulate);
             BufferPool.Return(product);
             if (tokens is not null) TableGradient.Run(tokens, gatesGradient, table!, vocabulary, gates);
+            if (biasSum is not null) SumRows(gatesGradient, rows, gates, biasSum);
         }
 
         [ThreadStatic] private static PackedMatrix? _packedPreviousStates;
@@ -368,31 +382,33 @@ public static partial class TensorOps
         /// into a GEMM's workspace and reading it back from memory, and, for a token model, without a
         /// second pass over dA for the table gradient. Chunk c owns gates [64c, 64c + 64): rows of dW_hh
         /// and columns of the table. For each block of 256 rows of dA it copies its 64 columns into 8-gate
-        /// panels [256][8] (64 KB, stays in L2), adding each row into its token's table row on the way,
-        /// then multiplies the panels by H_prev's packed panels (RecurrentGemm's kernel) into its rows of
-        /// dW_hh. Each element of dW_hh is summed block by block in row order and each table element row by
-        /// row, by whichever thread runs its chunk: the same bits on any number of threads.
+        /// panels [256][8] (64 KB, stays in L2), adding each row into its token's table row and into the
+        /// bias gradient on the way, then multiplies the panels by H_prev's packed panels (RecurrentGemm's
+        /// kernel) into its rows of dW_hh. Each element of dW_hh is summed block by block in row order and
+        /// each table and bias element row by row, by whichever thread runs its chunk: the same bits on any
+        /// number of threads.
         /// </summary>
         private sealed unsafe class GateWeightGradient : ChunkJob
         {
             private const int ChunkGates = 64, BlockRows = 256, TileRows = 8;
             [ThreadStatic] private static GateWeightGradient? _instance;
             [ThreadStatic] private static float[]? _panels;
-            private float* _gradient, _weightGradient, _table;
+            private float* _gradient, _weightGradient, _table, _bias;
             private int* _tokens;
             private int _rows, _gates, _hidden, _vocabulary;
             private bool _accumulate;
             private PackedMatrix _previous = null!;
 
-            public static void Run(float[] gatesGradient, int rows, int gates, PackedMatrix previous, Span<float> weightGradient, bool accumulate, int[]? tokens, float[]? table, int vocabulary)
+            public static void Run(float[] gatesGradient, int rows, int gates, PackedMatrix previous, Span<float> weightGradient, bool accumulate, int[]? tokens, float[]? table, int vocabulary, float[]? biasSum)
             {
                 GateWeightGradient job = _instance ??= new GateWeightGradient();
-                fixed (float* gradient = gatesGradient, dw = weightGradient, tablePointer = table)
+                fixed (float* gradient = gatesGradient, dw = weightGradient, tablePointer = table, bias = biasSum)
                 fixed (int* tokenPointer = tokens)
                 {
                     job._gradient = gradient;
                     job._weightGradient = dw;
                     job._table = tokens is null ? null : tablePointer;
+                    job._bias = bias;
                     job._tokens = tokenPointer;
                     (job._rows, job._gates, job._hidden, job._accumulate, job._previous, job._vocabulary) = (rows, gates, previous.Columns, accumulate, previous, vocabulary);
                     try
@@ -401,7 +417,7 @@ public static partial class TensorOps
                     }
                     finally
                     {
-                        job._gradient = job._weightGradient = job._table = null;
+                        job._gradient = job._weightGradient = job._table = job._bias = null;
                         job._tokens = null;
                         job._previous = null!;
                     }
@@ -416,6 +432,7 @@ public static partial class TensorOps
                 float* tile = stackalloc float[TileRows * PackedMatrix.PanelColumns];
                 if (_table is not null)
                     for (int v = 0; v < _vocabulary; v++) new Span<float>(_table + (long)v * _gates + first, width).Clear();
+                if (_bias is not null) new Span<float>(_bias + first, width).Clear();
                 fixed (float* panelData = scratch)
                 {
                     for (int block = 0; block < _rows; block += BlockRows)
@@ -446,7 +463,15 @@ public static partial class TensorOps
                 }
             }
 
-            /// <summary>Rows [block, block + depth) of dA's columns [first, first + width) into panels [tile][depth][8]; adds each row into its token's table row.</summary>
+            private static void AddRow(float* target, float* source, int width)
+            {
+                int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; j + 16 <= width; j += 16) Vector512.Store(Vector512.Load(target + j) + Vector512.Load(source + j), target + j);
+                for (; j < width; j++) target[j] += source[j];
+            }
+
+            /// <summary>Rows [block, block + depth) of dA's columns [first, first + width) into panels [tile][depth][8]; adds each row into its token's table row and into the bias sum.</summary>
             private void CopyBlock(int block, int depth, int first, int width, int tiles, float* panels)
             {
                 const int Ahead = 8;
@@ -457,14 +482,8 @@ public static partial class TensorOps
                     // prefetchers do not follow, so ask for the row a few ahead.
                     if (System.Runtime.Intrinsics.X86.Sse.IsSupported && r + Ahead < depth)
                         for (int j = 0; j < width; j += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(source + (long)Ahead * _gates + j);
-                    if (_table is not null)
-                    {
-                        float* target = _table + (long)_tokens[block + r] * _gates + first;
-                        int j = 0;
-                        if (Vector512.IsHardwareAccelerated)
-                            for (; j + 16 <= width; j += 16) Vector512.Store(Vector512.Load(target + j) + Vector512.Load(source + j), target + j);
-                        for (; j < width; j++) target[j] += source[j];
-                    }
+                    if (_table is not null) AddRow(_table + (long)_tokens[block + r] * _gates + first, source, width);
+                    if (_bias is not null) AddRow(_bias + first, source, width);
                     for (int t = 0; t < tiles; t++)
                     {
                         float* to = panels + ((long)t * depth + r) * TileRows;
@@ -633,6 +652,7 @@ public static partial class TensorOps
         public Tensor Output = null!, InitialHidden = null!, InitialCell = null!;
         public Tensor? Peepholes, Keep;
         public PackedMatrix Packed = null!;
+        public bool ZeroInitialHidden;   // h_0 is all zeros: the first step's product is skipped
 
         // Backward only: dA [B, T, 4H]; Carry = dh, dc, dh_t, dc_t and zoneout's share for c, each [B, H];
         // per-row sums of the bias gradient [B, 4H] and of the peephole gradients [B, 3H].
@@ -661,7 +681,13 @@ public static partial class TensorOps
                 bool first0 = s == 0;
                 // a_t += h_{t−1}·W_hhᵀ: [rows, H] (rows T·H apart in the output) · [H, 4H] into rows T·4H apart;
                 // for tokens, a_t = (their rows of the table) + h_{t−1}·W_hhᵀ, the table read in place.
-                if (Table is not null)
+                if (first0 && ZeroInitialHidden)
+                {
+                    // h_0 = 0 (a layer called without a state): the product adds nothing, so skip it.
+                    if (Table is not null)
+                        for (int b = first; b < end; b++) Table.AsSpan(Tokens![b * steps + t] * gates, gates).CopyTo(Acts.AsSpan((b * steps + t) * gates, gates));
+                }
+                else if (Table is not null)
                 {
                     for (int b = first; b < end; b++) tokenRows[b - first] = Tokens![b * steps + t];
                     ReadOnlySpan<float> previousStates = first0 ? h0[(first * hidden)..] : states[((first * steps + previous) * hidden)..];
