@@ -118,6 +118,49 @@ public sealed unsafe class PackedMatrix : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes room for an op(B) [k, n] that callers then fill row by row with <see cref="SetRow"/> (from
+    /// several threads at once, each writing its own rows), instead of packing a finished matrix.
+    /// </summary>
+    public void Allocate(int k, int n)
+    {
+        if (k <= 0 || n <= 0)
+            throw new ArgumentException($"PackedMatrix.Allocate: op(B) [{k}, {n}] must have rows and columns.");
+        Depth = k;
+        Columns = n;
+        _panelled = PanelledHere;
+        int panels = (n + PanelColumns - 1) / PanelColumns;
+        long length = Panelled ? (long)panels * k * PanelColumns : (long)k * n;
+        if (_capacity < length)
+        {
+            NativeMemory.AlignedFree(_data);
+            _data = null;
+            _capacity = 0;
+            _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+            _capacity = length;
+        }
+        // The padding columns of a partial last panel are read by the kernel (their results are dropped): zero, not garbage.
+        if (Panelled && n % PanelColumns != 0)
+            new Span<float>(_data + (long)(panels - 1) * k * PanelColumns, k * PanelColumns).Clear();
+    }
+
+    /// <summary>Writes row <paramref name="row"/> of op(B) (<see cref="Columns"/> values) into the layout made by <see cref="Allocate"/>.</summary>
+    public void SetRow(int row, ReadOnlySpan<float> values)
+    {
+        if ((uint)row >= (uint)Depth || values.Length != Columns)
+            throw new ArgumentException($"PackedMatrix.SetRow: row {row} of [{Depth}, {Columns}] given {values.Length} values.");
+        if (!Panelled)
+        {
+            values.CopyTo(new Span<float>(_data + (long)row * Columns, Columns));
+            return;
+        }
+        for (int first = 0, panel = 0; first < Columns; first += PanelColumns, panel++)
+        {
+            int width = Math.Min(PanelColumns, Columns - first);
+            values.Slice(first, width).CopyTo(new Span<float>(_data + ((long)panel * Depth + row) * PanelColumns, width));
+        }
+    }
+
     /// <summary>Frees the native memory.</summary>
     public void Dispose()
     {

@@ -243,7 +243,14 @@ public static partial class TensorOps
             // each batch block once its recurrence is done (in parallel, instead of one copy after it).
             bool both = Tokens is null && Wants(wi) && Wants(w), recurrentOnly = Wants(w) && !both;
             int width = both ? features + hidden : hidden;
-            float[]? operands = both || recurrentOnly ? BufferPool.Rent(rows * width) : null;
+            float[]? operands = both ? BufferPool.Rent(rows * width) : null;
+            // H_prev for dW_hh alone goes straight into the packed layout the weight-gradient pass reads.
+            PackedMatrix? previousStates = null;
+            if (recurrentOnly)
+            {
+                previousStates = _packedPreviousStates ??= new PackedMatrix();
+                previousStates.Allocate(rows, hidden);
+            }
             // The bias gradient Σ_rows dA: summed by the pass that computes dW_hh when it reads dA anyway, else
             // per batch row by the cell kernel during the recurrence.
             bool wantsBias = InputBias is not null || HiddenBias is not null, fusedBias = wantsBias && recurrentOnly && PackedMatrix.PanelledHere;
@@ -265,6 +272,7 @@ public static partial class TensorOps
                 PeepholeRows = p is null ? null : BufferPool.Rent(batch * 3 * hidden),
                 BiasRows = wantsBias && !fusedBias ? BufferPool.Rent(batch * gates) : null,
                 Operands = operands,
+                PackedPreviousStates = previousStates,
                 OperandWidth = width,
                 OperandInput = both ? x : null,
             };
@@ -281,7 +289,7 @@ public static partial class TensorOps
                 float[] tableGradient = BufferPool.Rent(vocabulary * gates);
                 Span<float> dTable = tableGradient.AsSpan(0, vocabulary * gates);
                 // dW_hh and the table gradient in one pass over dA where the panelled kernel exists.
-                if (Wants(w)) RecurrentWeightGradient(w, operands!, dA, rows, hidden, Tokens, tableGradient, vocabulary, biasSum);
+                if (Wants(w)) RecurrentWeightGradient(w, previousStates!, dA, rows, hidden, Tokens, tableGradient, vocabulary, biasSum);
                 else TableGradient.Run(Tokens, dA, tableGradient, vocabulary, gates);
                 if (Wants(x))
                 {
@@ -314,7 +322,7 @@ public static partial class TensorOps
             }
             else if (Wants(w))
             {
-                RecurrentWeightGradient(w, operands!, dA, rows, hidden, null, null, 0, biasSum);
+                RecurrentWeightGradient(w, previousStates!, dA, rows, hidden, null, null, 0, biasSum);
             }
             if (Tokens is null && Wants(x))
             {
@@ -349,18 +357,15 @@ public static partial class TensorOps
         }
 
         /// <summary>
-        /// dW_hh (+)= dAᵀ·H_prev [4H, H] from dA [B·T, 4H] and <paramref name="previousStates"/> H_prev [B·T, H]
-        /// (returned to the pool), and with <paramref name="tokens"/> also dL/d(table) [V, 4H] into
+        /// dW_hh (+)= dAᵀ·H_prev [4H, H] from dA [B·T, 4H] and <paramref name="packed"/> H_prev [B·T, H]
+        /// (filled row by row by the backward blocks), and with <paramref name="tokens"/> also dL/d(table) [V, 4H] into
         /// <paramref name="table"/>: the rows of dA summed by token in row order; with <paramref name="biasSum"/>
         /// also Σ_rows dA [4H] into it, in row order.
         /// </summary>
-        private static unsafe void RecurrentWeightGradient(Tensor w, float[] previousStates, float[] gatesGradient, int rows, int hidden, int[]? tokens, float[]? table, int vocabulary, float[]? biasSum)
+        private static unsafe void RecurrentWeightGradient(Tensor w, PackedMatrix packed, float[] gatesGradient, int rows, int hidden, int[]? tokens, float[]? table, int vocabulary, float[]? biasSum)
         {
             int gates = 4 * hidden;
             Span<float> dw = w.GradientTarget(out bool accumulate);
-            PackedMatrix packed = _packedPreviousStates ??= new PackedMatrix();
-            packed.Pack(rows, hidden, previousStates, hidden, transposeB: false);
-            BufferPool.Return(previousStates);
             if (packed.Panelled)
             {
                 GateWeightGradient.Run(gatesGradient, rows, gates, packed, dw, accumulate, tokens, table, vocabulary, biasSum);
@@ -661,8 +666,10 @@ public static partial class TensorOps
         public bool InitialHiddenGradient = true;   // whether dL/dh_0 is wanted (else the last step's product is skipped)
 
         // Backward only, optional: the weight-gradient product's left operand [B·T, OperandWidth], each row
-        // [x_t | h_{t−1}] when OperandInput is set, else h_{t−1}; each block fills its own rows when done.
+        // [x_t | h_{t−1}] when OperandInput is set, else h_{t−1}; or H_prev [B·T, H] packed for dW_hh alone.
+        // Each block fills its own rows when done.
         public float[]? Operands;
+        public PackedMatrix? PackedPreviousStates;
         public int OperandWidth;
         public Tensor? OperandInput;
 
@@ -762,6 +769,17 @@ public static partial class TensorOps
                 // dL/dh_{t−1} = da_t·W_hh: [rows, 4H] (rows T·4H apart) · [4H, H]; at the first step only for dL/dh_0.
                 if (first0 && !InitialHiddenGradient) break;
                 RecurrentGemm.Multiply(rows, dA[((first * steps + t) * gates)..], steps * gates, Packed, dh[(first * hidden)..], hidden, accumulate: Candidates is not null);
+            }
+            if (PackedPreviousStates is not null)
+            {
+                ReadOnlySpan<float> states = y[..stateCount], initial = InitialHidden.Span;
+                for (int b = first; b < end; b++)
+                    for (int t = 0; t < steps; t++)
+                    {
+                        int previous = reverse ? t + 1 : t - 1;
+                        PackedPreviousStates.SetRow(b * steps + t, previous < 0 || previous >= steps
+                            ? initial.Slice(b * hidden, hidden) : states.Slice((b * steps + previous) * hidden, hidden));
+                    }
             }
             if (Operands is not null)
             {
