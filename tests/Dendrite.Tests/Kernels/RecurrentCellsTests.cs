@@ -177,4 +177,28 @@ public class RecurrentGemmTests
         RecurrentGemm.Multiply(m, a, lda, packed, copied, ldc, accumulate: true);
         Assert.Equal(copied, fast);
     }
+
+    [Theory]
+    [InlineData(1, 7, 5)]
+    [InlineData(13, 40, 9)]
+    [InlineData(16, 64, 33)]
+    public void FillingRowByRowIsPacking(int m, int n, int k)
+    {
+        // Allocate + SetRow (the LSTM's backward blocks write H_prev that way) must give the products of Pack,
+        // bit for bit, also over a partial last panel whose padding was garbage before.
+        var generator = new RandomGenerator(m * 31 + n);
+        float[] a = Tensor.Uniform([m * k], -1f, 1f, generator).ToArray(), b = Tensor.Uniform([k * n], -1f, 1f, generator).ToArray();
+        using var packed = new PackedMatrix();
+        packed.Pack(k, n, b, n, transposeB: false);
+        float[] expected = new float[m * n];
+        RecurrentGemm.Multiply(m, a, k, packed, expected, n, accumulate: false);
+        using var filled = new PackedMatrix();
+        filled.Pack(k + 3, n + 20, Enumerable.Repeat(float.NaN, (k + 3) * (n + 20)).ToArray(), n + 20, transposeB: false);
+        filled.Allocate(k, n);
+        for (int row = 0; row < k; row++) filled.SetRow(row, b.AsSpan(row * n, n));
+        float[] actual = new float[m * n];
+        RecurrentGemm.Multiply(m, a, k, filled, actual, n, accumulate: false);
+        Assert.Equal(expected, actual);
+        Assert.Throws<ArgumentException>(() => filled.SetRow(k, b.AsSpan(0, n)));
+    }
 }
