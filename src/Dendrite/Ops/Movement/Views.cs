@@ -349,8 +349,29 @@ public static partial class TensorOps
             Tensor x = Input0;
             if (!Wants(x)) return;
             Span<float> target = x.GradientTarget(out bool accumulate);
+            if (!accumulate && IsContiguous(output.Shape, Strides))
+            {
+                // A fresh gradient under one contiguous stretch (a Select of the leading axis, a row range):
+                // zero only around it and copy into it, instead of zeroing all and adding.
+                int count = output.Shape.ElementCount;
+                target[..Offset].Clear();
+                target[(Offset + count)..].Clear();
+                output.GradientSpan.CopyTo(target.Slice(Offset, count));
+                return;
+            }
             if (!accumulate) target.Clear();
             ScatterAdd(output.GradientSpan, output.Shape, Strides, Offset, target);
+        }
+
+        private static bool IsContiguous(Shape shape, DimensionBuffer strides)
+        {
+            int expected = 1;
+            for (int axis = shape.Rank - 1; axis >= 0; axis--)
+            {
+                if (shape[axis] != 1 && strides[axis] != expected) return false;
+                expected *= shape[axis];
+            }
+            return true;
         }
     }
 
