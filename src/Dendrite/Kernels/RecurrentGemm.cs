@@ -50,19 +50,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         if (k <= 0 || n <= 0 || ldb < (transposeB ? k : n) || b.Length < (long)((transposeB ? n : k) - 1) * ldb + (transposeB ? k : n))
             throw new ArgumentException($"PackedMatrix.Pack: op(B) [{k}, {n}] with ldb {ldb} (transposeB {transposeB}) does not fit a span of {b.Length}.", nameof(b));
-        Depth = k;
-        Columns = n;
-        _panelled = PanelledHere;
-        int panels = (n + PanelColumns - 1) / PanelColumns;
-        long length = Panelled ? (long)panels * k * PanelColumns : (long)k * n;
-        if (_capacity < length)
-        {
-            NativeMemory.AlignedFree(_data);
-            _data = null;
-            _capacity = 0;
-            _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-            _capacity = length;
-        }
+        int panels = Reserve(k, n);
         if (!Panelled)
         {
             // Row-major op(B) for Gemm.Multiply.
@@ -126,6 +114,15 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         if (k <= 0 || n <= 0)
             throw new ArgumentException($"PackedMatrix.Allocate: op(B) [{k}, {n}] must have rows and columns.");
+        int panels = Reserve(k, n);
+        // The padding columns of a partial last panel are read by the kernel (their results are dropped): zero, not garbage.
+        if (Panelled && n % PanelColumns != 0)
+            new Span<float>(_data + (long)(panels - 1) * k * PanelColumns, k * PanelColumns).Clear();
+    }
+
+    /// <summary>Sets the dimensions and layout for an op(B) [k, n] and grows the native memory to fit; returns the panel count.</summary>
+    private int Reserve(int k, int n)
+    {
         Depth = k;
         Columns = n;
         _panelled = PanelledHere;
@@ -139,9 +136,7 @@ public sealed unsafe class PackedMatrix : IDisposable
             _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
             _capacity = length;
         }
-        // The padding columns of a partial last panel are read by the kernel (their results are dropped): zero, not garbage.
-        if (Panelled && n % PanelColumns != 0)
-            new Span<float>(_data + (long)(panels - 1) * k * PanelColumns, k * PanelColumns).Clear();
+        return panels;
     }
 
     /// <summary>Writes row <paramref name="row"/> of op(B) (<see cref="Columns"/> values) into the layout made by <see cref="Allocate"/>.</summary>

@@ -61,7 +61,8 @@ public partial class Tensor
         _isContiguous = ComputeContiguous(shape, strides);
     }
 
-    private static bool ComputeContiguous(Shape shape, ReadOnlySpan<int> strides)
+    /// <summary>Whether <paramref name="strides"/> lay <paramref name="shape"/> out row-major without gaps (axes of size 1 may have any stride).</summary>
+    internal static bool ComputeContiguous(Shape shape, ReadOnlySpan<int> strides)
     {
         int expected = 1;
         for (int axis = shape.Rank - 1; axis >= 0; axis--)

@@ -98,6 +98,47 @@ public class RecurrentOpTests
     }
 }
 
+/// <summary>One forward and backward pass of a recurrent op, and the same on one and on several threads.</summary>
+internal static class RecurrentRuns
+{
+    /// <summary>Makes each parameter require a gradient and clears what it holds.</summary>
+    public static void ResetGradients(Tensor[] parameters)
+    {
+        foreach (Tensor t in parameters)
+        {
+            t.RequiresGrad = true;
+            t.ZeroGrad();
+        }
+    }
+
+    /// <summary>[the output's values, then each parameter's gradient] after <paramref name="forward"/> and a backward pass seeded with <paramref name="seed"/>.</summary>
+    public static float[][] ValuesAndGradients(Func<Tensor> forward, Tensor seed, Tensor[] parameters)
+    {
+        ResetGradients(parameters);
+        Tensor y = forward();
+        float[] values = y.ToArray();
+        y.Backward(seed);
+        return [values, .. parameters.Select(t => t.Grad!.ToArray())];
+    }
+
+    /// <summary>Runs <paramref name="run"/> with the GEMM team on at least 2 threads, then on 1, and restores the setting.</summary>
+    public static (float[][] Single, float[][] Parallel) OnOneAndManyThreads(Func<float[][]> run)
+    {
+        int threads = Dendrite.Kernels.Gemm.MaxThreads;
+        try
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = Math.Max(2, Environment.ProcessorCount);
+            float[][] parallel = run();
+            Dendrite.Kernels.Gemm.MaxThreads = 1;
+            return (run(), parallel);
+        }
+        finally
+        {
+            Dendrite.Kernels.Gemm.MaxThreads = threads;
+        }
+    }
+}
+
 /// <summary>The batch is shared among threads in row blocks: the bits must not depend on how many.</summary>
 public class RecurrentThreadingTests
 {
@@ -110,31 +151,8 @@ public class RecurrentThreadingTests
         Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.1f, 0.1f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
         Tensor h0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator), c0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator);
         Tensor p = Tensor.Uniform([3, hidden], -0.5f, 0.5f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
-        float[][] Run()
-        {
-            foreach (Tensor t in new[] { x, wi, bias, w, h0, c0, p })
-            {
-                t.RequiresGrad = true;
-                t.ZeroGrad();
-            }
-            Tensor y = x.LstmSequence(wi, bias, null, w, h0, c0, p);
-            float[] values = y.ToArray();
-            y.Backward(dy);
-            return [values, x.Grad!.ToArray(), wi.Grad!.ToArray(), bias.Grad!.ToArray(), w.Grad!.ToArray(), h0.Grad!.ToArray(), c0.Grad!.ToArray(), p.Grad!.ToArray()];
-        }
-        int threads = Dendrite.Kernels.Gemm.MaxThreads;
-        float[][] parallel, single;
-        try
-        {
-            Dendrite.Kernels.Gemm.MaxThreads = Math.Max(2, Environment.ProcessorCount);
-            parallel = Run();
-            Dendrite.Kernels.Gemm.MaxThreads = 1;
-            single = Run();
-        }
-        finally
-        {
-            Dendrite.Kernels.Gemm.MaxThreads = threads;
-        }
+        var (single, parallel) = RecurrentRuns.OnOneAndManyThreads(
+            () => RecurrentRuns.ValuesAndGradients(() => x.LstmSequence(wi, bias, null, w, h0, c0, p), dy, [x, wi, bias, w, h0, c0, p]));
         for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
     }
 
@@ -152,34 +170,11 @@ public class RecurrentThreadingTests
         Tensor h0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator), c0 = Tensor.Uniform([batch, hidden], -1f, 1f, generator);
         Tensor dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
         Tensor[] parameters = [e, wi, w, bias, h0, c0];
-        float[][] Run(Func<Tensor> forward)
-        {
-            foreach (Tensor t in parameters)
-            {
-                t.RequiresGrad = true;
-                t.ZeroGrad();
-            }
-            Tensor y = forward();
-            float[] values = y.ToArray();
-            y.Backward(dy);
-            return [values, .. parameters.Select(t => t.Grad!.ToArray())];
-        }
-        Tensor Table() => e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0);
-        int threads = Dendrite.Kernels.Gemm.MaxThreads;
-        float[][] parallel, single;
-        try
-        {
-            Dendrite.Kernels.Gemm.MaxThreads = Math.Max(2, Environment.ProcessorCount);
-            parallel = Run(Table);
-            Dendrite.Kernels.Gemm.MaxThreads = 1;
-            single = Run(Table);
-        }
-        finally
-        {
-            Dendrite.Kernels.Gemm.MaxThreads = threads;
-        }
+        var (single, parallel) = RecurrentRuns.OnOneAndManyThreads(
+            () => RecurrentRuns.ValuesAndGradients(() => e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0), dy, parameters));
         for (int i = 0; i < single.Length; i++) Assert.Equal(single[i], parallel[i]);
-        float[][] plain = Run(() => e.IndexSelect(0, tokens).Reshape(batch, steps, features).LstmSequence(wi, bias, null, w, h0, c0));
+        float[][] plain = RecurrentRuns.ValuesAndGradients(
+            () => e.IndexSelect(0, tokens).Reshape(batch, steps, features).LstmSequence(wi, bias, null, w, h0, c0), dy, parameters);
         for (int i = 0; i < plain.Length; i++) Support.Assertions.AllClose(plain[i], single[i], 1e-4, 1e-5, i == 0 ? "output" : $"gradient {i - 1}");
     }
 
@@ -198,11 +193,7 @@ public class RecurrentThreadingTests
         foreach (bool table in new[] { false, true })
         {
             Tensor[] parameters = table ? [e, wi, w, bias] : [x, wi, w, bias];
-            foreach (Tensor t in parameters)
-            {
-                t.RequiresGrad = true;
-                t.ZeroGrad();
-            }
+            RecurrentRuns.ResetGradients(parameters);
             Tensor y = table ? e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0) : x.LstmSequence(wi, bias, null, w, h0, c0);
             y.Backward(dy, retainGraph: true);
             float[][] once = parameters.Select(t => t.Grad!.ToArray()).ToArray();
@@ -226,11 +217,7 @@ public class RecurrentThreadingTests
         Tensor h0 = Tensor.Zeros([batch, hidden]), c0 = Tensor.Zeros([batch, hidden]), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
         foreach (bool table in new[] { false, true })
         {
-            foreach (Tensor t in new[] { e, wi, w, bias, x })
-            {
-                t.RequiresGrad = true;
-                t.ZeroGrad();
-            }
+            RecurrentRuns.ResetGradients([e, wi, w, bias, x]);
             Tensor Forward() => table ? e.LstmSequenceOfTokens(tokens, batch, wi, bias, null, w, h0, c0) : x.LstmSequence(wi, bias, null, w, h0, c0);
             Forward().Backward(dy);
             float[] once = [.. wi.Grad!.ToArray(), .. w.Grad!.ToArray()];
@@ -264,20 +251,8 @@ public class RecurrentTokenTests
         Tensor bi = Tensor.Uniform([24], -0.5f, 0.5f, generator), bh = Tensor.Uniform([24], -0.5f, 0.5f, generator);
         Tensor h0 = Tensor.Uniform([3, 6], -1f, 1f, generator), c0 = Tensor.Uniform([3, 6], -1f, 1f, generator), dy = Tensor.Uniform([2, 3, 4, 6], -1f, 1f, generator);
         Tensor[] parameters = [e, wi, bi, bh, w, h0, c0];
-        float[][] Run(Func<Tensor> forward)
-        {
-            foreach (Tensor t in parameters)
-            {
-                t.RequiresGrad = true;
-                t.ZeroGrad();
-            }
-            Tensor y = forward();
-            float[] values = y.ToArray();
-            y.Backward(dy);
-            return [values, .. parameters.Select(t => t.Grad!.ToArray())];
-        }
-        float[][] table = Run(() => e.LstmSequenceOfTokens(tokens, 3, wi, bi, bh, w, h0, c0, reverse: true));
-        float[][] plain = Run(() => e.IndexSelect(0, tokens).Reshape(3, 4, 5).LstmSequence(wi, bi, bh, w, h0, c0, reverse: true));
+        float[][] table = RecurrentRuns.ValuesAndGradients(() => e.LstmSequenceOfTokens(tokens, 3, wi, bi, bh, w, h0, c0, reverse: true), dy, parameters);
+        float[][] plain = RecurrentRuns.ValuesAndGradients(() => e.IndexSelect(0, tokens).Reshape(3, 4, 5).LstmSequence(wi, bi, bh, w, h0, c0, reverse: true), dy, parameters);
         for (int i = 0; i < table.Length; i++) Support.Assertions.AllClose(plain[i], table[i], 1e-5, 1e-6, i == 0 ? "output" : $"gradient {i - 1}");
     }
 

@@ -349,7 +349,7 @@ public static partial class TensorOps
             Tensor x = Input0;
             if (!Wants(x)) return;
             Span<float> target = x.GradientTarget(out bool accumulate);
-            if (!accumulate && IsContiguous(output.Shape, Strides))
+            if (!accumulate && Tensor.ComputeContiguous(output.Shape, Strides))
             {
                 // A fresh gradient under one contiguous stretch (a Select of the leading axis, a row range):
                 // zero only around it and copy into it, instead of zeroing all and adding.
@@ -361,17 +361,6 @@ public static partial class TensorOps
             }
             if (!accumulate) target.Clear();
             ScatterAdd(output.GradientSpan, output.Shape, Strides, Offset, target);
-        }
-
-        private static bool IsContiguous(Shape shape, DimensionBuffer strides)
-        {
-            int expected = 1;
-            for (int axis = shape.Rank - 1; axis >= 0; axis--)
-            {
-                if (shape[axis] != 1 && strides[axis] != expected) return false;
-                expected *= shape[axis];
-            }
-            return true;
         }
     }
 

@@ -239,10 +239,10 @@ public static partial class TensorOps
             // and 8 MB less in the caches), unless the graph is kept for another backward pass.
             bool overwrite = !BackwardExtensions.RetainingGraph;
             float[] dA = overwrite ? Acts : BufferPool.Rent(rows * gates);
-            // The left operand of the weight-gradient product, [B·T, H_prev] or [B·T, X | H_prev], filled by
-            // each batch block once its recurrence is done (in parallel, instead of one copy after it).
+            // The left operand of the one weight-gradient product for both weights, [B·T, X | H_prev], filled
+            // by each batch block once its recurrence is done (in parallel, instead of one copy after it).
             bool both = Tokens is null && Wants(wi) && Wants(w), recurrentOnly = Wants(w) && !both;
-            int width = both ? features + hidden : hidden;
+            int width = features + hidden;
             float[]? operands = both ? BufferPool.Rent(rows * width) : null;
             // H_prev for dW_hh alone goes straight into the packed layout the weight-gradient pass reads.
             PackedMatrix? previousStates = null;
@@ -273,7 +273,6 @@ public static partial class TensorOps
                 BiasRows = wantsBias && !fusedBias ? BufferPool.Rent(batch * gates) : null,
                 Operands = operands,
                 PackedPreviousStates = previousStates,
-                OperandWidth = width,
                 OperandInput = both ? x : null,
             };
             ForEachBatchBlock(batch, (long)batch * steps * gates * hidden, run.Backward);
@@ -665,13 +664,12 @@ public static partial class TensorOps
         public float[]? PeepholeRows, BiasRows;
         public bool InitialHiddenGradient = true;   // whether dL/dh_0 is wanted (else the last step's product is skipped)
 
-        // Backward only, optional: the weight-gradient product's left operand [B·T, OperandWidth], each row
-        // [x_t | h_{t−1}] when OperandInput is set, else h_{t−1}; or H_prev [B·T, H] packed for dW_hh alone.
-        // Each block fills its own rows when done.
+        // Backward only, optional, each block filling its own rows when done: the left operand of the product
+        // for both weights [B·T, F + H], rows [x_t | h_{t−1}] with x_t from OperandInput; or H_prev [B·T, H]
+        // packed for dW_hh alone.
         public float[]? Operands;
-        public PackedMatrix? PackedPreviousStates;
-        public int OperandWidth;
         public Tensor? OperandInput;
+        public PackedMatrix? PackedPreviousStates;
 
         /// <summary>The recurrence for rows [first, end) of the batch, all steps.</summary>
         public void Forward(int first, int end)
@@ -783,13 +781,10 @@ public static partial class TensorOps
             }
             if (Operands is not null)
             {
-                int features = OperandInput is null ? 0 : OperandInput.Shape[-1];
-                if (OperandInput is not null)
-                {
-                    ReadOnlySpan<float> xs = OperandInput.Span;
-                    for (int r = first * steps; r < end * steps; r++) xs.Slice(r * features, features).CopyTo(Operands.AsSpan(r * OperandWidth, features));
-                }
-                PreviousStates(y[..stateCount], InitialHidden.Span, batch, steps, hidden, reverse, Operands, OperandWidth, features, first, end);
+                int features = OperandInput!.Shape[-1], width = features + hidden;
+                ReadOnlySpan<float> xs = OperandInput.Span;
+                for (int r = first * steps; r < end * steps; r++) xs.Slice(r * features, features).CopyTo(Operands.AsSpan(r * width, features));
+                PreviousStates(y[..stateCount], InitialHidden.Span, batch, steps, hidden, reverse, Operands, width, features, first, end);
             }
         }
     }
