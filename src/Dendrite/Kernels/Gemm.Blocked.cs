@@ -70,6 +70,12 @@ public static partial class Gemm
         public readonly int RowTasks, RowPanelsPerTask, ColumnPanelsPerTask;
         public readonly int TaskCount;
 
+        /// <summary>
+        /// Whether the micro-kernel reads A where it is (row-major, k contiguous) instead of from packed
+        /// panels: see <see cref="ReadsAInPlace"/>. Then <see cref="PackedA"/> is unused.
+        /// </summary>
+        public readonly bool AInPlace;
+
         /// <summary>Packed A: unit (row panel, depth block) at (panel * DepthBlocks + block) * AUnitLength.</summary>
         public readonly float* PackedA;
 
@@ -86,7 +92,8 @@ public static partial class Gemm
         {
             Product = product;
             Kernel = kernel;
-            (PanelRows, PanelColumns) = RegisterBlock(kernel);
+            AInPlace = ReadsAInPlace(in product, kernel);
+            (PanelRows, PanelColumns) = AInPlace ? (InPlaceRows, Avx512Columns) : RegisterBlock(kernel);
             RowStart = rowStart;
             Rows = rows;
             ColumnStart = columnStart;
@@ -107,7 +114,7 @@ public static partial class Gemm
             RowTasks = (RowPanels + RowPanelsPerTask - 1) / RowPanelsPerTask;
             TaskCount = columnTasks * RowTasks;
 
-            PackedA = workspace.PackedA((long)RowPanels * DepthBlocks * AUnitLength);
+            PackedA = AInPlace ? null : workspace.PackedA((long)RowPanels * DepthBlocks * AUnitLength);
             PackedB = workspace.PackedB((long)ColumnPanels * DepthBlocks * BUnitLength);
             int aUnits = RowPanels * DepthBlocks, bUnits = ColumnPanels * DepthBlocks;
             AStates = workspace.States(aUnits + bUnits);
@@ -122,9 +129,33 @@ public static partial class Gemm
         public int BUnitLength => PanelColumns * DepthBlock;
     }
 
-    /// <summary>Rows per block of C: as many whole panels as keep all of k packed within <see cref="PackedALimit"/>.</summary>
+    /// <summary>Rows of C per micro-kernel call when A is read in place: 8 row pointers fit the general registers.</summary>
+    private const int InPlaceRows = 8;
+
+    /// <summary>
+    /// Whether A is read in place (thread-static, for tests: false packs A as on other kernels).
+    /// </summary>
+    [ThreadStatic] private static bool packAAlways;
+
+    /// <summary>Tests only: pack A even where it could be read in place, to compare the two to the bit.</summary>
+    internal static bool PackAAlways
+    {
+        get => packAAlways;
+        set => packAAlways = value;
+    }
+
+    /// <summary>
+    /// Whether the AVX-512 micro-kernel broadcasts A straight from its rows: A stored [m, k] has each
+    /// row contiguous along k, which is what a broadcast per row and k step needs, so packing it (a
+    /// 14-row transpose of all of A, 5 % of an MLP forward pass) buys nothing. B is packed as always.
+    /// </summary>
+    private static bool ReadsAInPlace(in Product product, InstructionSet kernel)
+        => kernel == InstructionSet.Avx512 && !product.TransposeA && !packAAlways;
+
+    /// <summary>Rows per block of C: as many whole panels as keep all of k packed within <see cref="PackedALimit"/> (all rows when A is read in place).</summary>
     private static int RowBlockRows(in Product product, InstructionSet kernel)
     {
+        if (ReadsAInPlace(in product, kernel)) return product.M;
         int panelRows = RegisterBlock(kernel).Rows;
         long depthBlocks = (product.K + DepthBlock - 1) / DepthBlock;
         long unitLength = (long)panelRows * DepthBlock + ATailPadding;
@@ -187,16 +218,21 @@ public static partial class Gemm
             bool overwrite = block == 0 && !product.Accumulate;
             for (int rowPanel = panelStart; rowPanel < panelEnd; rowPanel++)
             {
-                float* aPanel = PackedAPanel(in plan, rowPanel, block, panelEnd, workspace);
                 int row = rowPanel * panelRows;
+                float* aPanel = plan.AInPlace
+                    ? product.A + (long)(plan.RowStart + row) * product.Lda + block * DepthBlock
+                    : PackedAPanel(in plan, rowPanel, block, panelEnd, workspace);
                 int rows = Math.Min(panelRows, plan.Rows - row);
                 float* cRow = product.C + (long)(plan.RowStart + row) * product.Ldc + plan.ColumnStart;
                 for (int columnPanel = columnPanelStart; columnPanel < columnPanelEnd; columnPanel++)
                 {
                     float* bPanel = PackedBPanel(in plan, columnPanel, block, columnPanelEnd, workspace);
                     int column = columnPanel * panelColumns;
-                    RunTile(plan.Kernel, rows, Math.Min(panelColumns, plan.Columns - column), depth,
-                        aPanel, bPanel, cRow + column, product.Ldc, overwrite, tile);
+                    if (plan.AInPlace)
+                        RunInPlaceTile(rows, Math.Min(panelColumns, plan.Columns - column), depth, aPanel, product.Lda, bPanel, cRow + column, product.Ldc, overwrite, tile);
+                    else
+                        RunTile(plan.Kernel, rows, Math.Min(panelColumns, plan.Columns - column), depth,
+                            aPanel, bPanel, cRow + column, product.Ldc, overwrite, tile);
                 }
             }
         }
@@ -344,6 +380,33 @@ public static partial class Gemm
         for (int r = 0; r < rows; r++)
         {
             float* source = tile + r * panelColumns;
+            float* target = c + (long)r * ldc;
+            if (overwrite)
+            {
+                for (int j = 0; j < columns; j++) target[j] = source[j];
+            }
+            else
+            {
+                for (int j = 0; j < columns; j++) target[j] += source[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunTile"/> for A read in place (rows <paramref name="lda"/> apart): the recurrent
+    /// layers' 8 x 32 kernel, the same FMA chain per element and the same single store or add.
+    /// </summary>
+    private static unsafe void RunInPlaceTile(int rows, int columns, int depth, float* a, int lda, float* b, float* c, int ldc, bool overwrite, float* tile)
+    {
+        if (columns == Avx512Columns)
+        {
+            RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, c, ldc, accumulate: !overwrite);
+            return;
+        }
+        RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
+        for (int r = 0; r < rows; r++)
+        {
+            float* source = tile + r * Avx512Columns;
             float* target = c + (long)r * ldc;
             if (overwrite)
             {

@@ -274,6 +274,14 @@ public static class RecurrentGemm
         => Tile<InPlace>(rows, depth, a, lda, b, c, ldc, accumulate, addends);
 
     /// <summary>
+    /// C[rows, 32] (=|+=) A·panel for A read in place (<paramref name="rows"/> ≤ 8 rows
+    /// <paramref name="lda"/> apart, each contiguous along depth) and a [depth][32] B panel: the
+    /// blocked GEMM's tile when it does not pack A.
+    /// </summary>
+    internal static unsafe void InPlaceTile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+        => Tile<InPlace>(rows, depth, a, lda, b, c, ldc, accumulate, null);
+
+    /// <summary>
     /// C[rows, 32] (=|+=) A·panel for an A panel packed as [depth][8] (row r of step p at
     /// <paramref name="panel"/>[8p + r], rows beyond <paramref name="rows"/> ignored) and a
     /// <see cref="PackedMatrix"/>-style B panel [depth][32]; C has row stride <paramref name="ldc"/>.

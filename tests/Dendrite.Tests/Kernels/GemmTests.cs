@@ -184,7 +184,7 @@ public sealed class GemmTests
     public void EveryPath_GivesIdenticalBits(string kernelName)
     {
         var kernel = Enum.Parse<Gemm.InstructionSet>(kernelName);
-        // Direct, packed on one thread, packed on two threads, and the AVX2 and AVX-512 kernels all sum
+        // Direct, packed on one thread, packed on two threads, A packed or read in place, and the AVX2 and AVX-512 kernels all sum
         // each element in the same order, so they agree to the bit, not just within tolerance.
         var random = new Random(6);
         int saved = Gemm.MaxThreads;
@@ -199,13 +199,18 @@ public sealed class GemmTests
                     float[] expected = problem.Run();
                     foreach (int threads in new[] { 1, 2 })
                     {
-                        Gemm.MaxThreads = threads;
-                        Gemm.ForcedRoute = Gemm.Route.Packed;
-                        Gemm.Kernel = kernel;
-                        float[] actual = problem.Run();
-                        ResetThreadOverrides();
-                        Assert.True(expected.AsSpan().SequenceEqual(actual),
-                            $"{m}x{n}x{k} transposeA={transposeA} transposeB={transposeB}: {kernel} packed on {threads} threads differs from direct");
+                        // packA: the AVX-512 kernel reads a row-major A in place unless told to pack it.
+                        foreach (bool packA in new[] { false, true })
+                        {
+                            Gemm.MaxThreads = threads;
+                            Gemm.ForcedRoute = Gemm.Route.Packed;
+                            Gemm.Kernel = kernel;
+                            Gemm.PackAAlways = packA;
+                            float[] actual = problem.Run();
+                            ResetThreadOverrides();
+                            Assert.True(expected.AsSpan().SequenceEqual(actual),
+                                $"{m}x{n}x{k} transposeA={transposeA} transposeB={transposeB}: {kernel} packed (packA={packA}) on {threads} threads differs from direct");
+                        }
                     }
                 }
             }
@@ -441,6 +446,7 @@ public sealed class GemmTests
     {
         Gemm.Kernel = Gemm.HardwareKernel;
         Gemm.ForcedRoute = Gemm.Route.Automatic;
+        Gemm.PackAAlways = false;
     }
 
     private static float[] RandomArray(Random random, int length)
