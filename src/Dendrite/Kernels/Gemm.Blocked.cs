@@ -398,12 +398,16 @@ public static partial class Gemm
     /// </summary>
     private static unsafe void RunInPlaceTile(int rows, int columns, int depth, float* a, int lda, float* b, float* c, int ldc, bool overwrite, float* tile)
     {
-        if (columns == Avx512Columns)
+        int half = Avx512Columns / 2;
+        if (columns == Avx512Columns || columns == half)
         {
-            RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, c, ldc, accumulate: !overwrite);
+            if (columns == half) RecurrentGemm.InPlaceNarrowTile(rows, depth, a, lda, b, c, ldc, accumulate: !overwrite);
+            else RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, c, ldc, accumulate: !overwrite);
             return;
         }
-        RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
+        // A right edge: the valid columns of a full (or, up to 16 columns, half) tile computed into scratch.
+        if (columns < half) RecurrentGemm.InPlaceNarrowTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
+        else RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
         for (int r = 0; r < rows; r++)
         {
             float* source = tile + r * Avx512Columns;

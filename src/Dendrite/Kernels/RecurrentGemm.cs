@@ -282,6 +282,26 @@ public static class RecurrentGemm
         => Tile<InPlace>(rows, depth, a, lda, b, c, ldc, accumulate, null);
 
     /// <summary>
+    /// <see cref="InPlaceTile"/> for a product at most 16 columns wide: C[rows, 16] (=|+=) A·(the left
+    /// half of the [depth][32] B panel), half the multiply-adds of the full tile for the same useful
+    /// columns (a classifier's 10 outputs, say). The same FMA chain per element.
+    /// </summary>
+    internal static unsafe void InPlaceNarrowTile(int rows, int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+    {
+        switch (rows)
+        {
+            case 8: NarrowKernel<Rows8>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 7: NarrowKernel<Rows7>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 6: NarrowKernel<Rows6>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 5: NarrowKernel<Rows5>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 4: NarrowKernel<Rows4>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 3: NarrowKernel<Rows3>(depth, a, lda, b, c, ldc, accumulate); break;
+            case 2: NarrowKernel<Rows2>(depth, a, lda, b, c, ldc, accumulate); break;
+            default: NarrowKernel<Rows1>(depth, a, lda, b, c, ldc, accumulate); break;
+        }
+    }
+
+    /// <summary>
     /// C[rows, 32] (=|+=) A·panel for an A panel packed as [depth][8] (row r of step p at
     /// <paramref name="panel"/>[8p + r], rows beyond <paramref name="rows"/> ignored) and a
     /// <see cref="PackedMatrix"/>-style B panel [depth][32]; C has row stride <paramref name="ldc"/>.
@@ -381,6 +401,40 @@ public static class RecurrentGemm
         if (TRows.Value > 6) Store(c + 6 * ldc, l6, r6, accumulate);
         if (TRows.Value > 7) Store(c + 7 * ldc, l7, r7, accumulate);
     }
+
+    /// <summary>C[R, 16] (=|+=) A[R, depth]·panel[depth, 0..16) with A read in place; the panel has 32 floats per k step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void NarrowKernel<TRows>(int depth, float* a, long lda, float* b, float* c, long ldc, bool accumulate)
+        where TRows : struct, IRows
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<float> left = Vector512.Load(b);
+            b += PackedMatrix.PanelColumns;
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), left, s0);
+            if (TRows.Value > 1) s1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), left, s1);
+            if (TRows.Value > 2) s2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), left, s2);
+            if (TRows.Value > 3) s3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), left, s3);
+            if (TRows.Value > 4) s4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[p]), left, s4);
+            if (TRows.Value > 5) s5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[p]), left, s5);
+            if (TRows.Value > 6) s6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[p]), left, s6);
+            if (TRows.Value > 7) s7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[p]), left, s7);
+        }
+        StoreHalf(c, s0, accumulate);
+        if (TRows.Value > 1) StoreHalf(c + ldc, s1, accumulate);
+        if (TRows.Value > 2) StoreHalf(c + 2 * ldc, s2, accumulate);
+        if (TRows.Value > 3) StoreHalf(c + 3 * ldc, s3, accumulate);
+        if (TRows.Value > 4) StoreHalf(c + 4 * ldc, s4, accumulate);
+        if (TRows.Value > 5) StoreHalf(c + 5 * ldc, s5, accumulate);
+        if (TRows.Value > 6) StoreHalf(c + 6 * ldc, s6, accumulate);
+        if (TRows.Value > 7) StoreHalf(c + 7 * ldc, s7, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreHalf(float* c, Vector512<float> sum, bool accumulate)
+        => Vector512.Store(accumulate ? sum + Vector512.Load(c) : sum, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Store(float* c, Vector512<float> left, Vector512<float> right, bool accumulate)

@@ -190,7 +190,7 @@ public sealed class GemmTests
         int saved = Gemm.MaxThreads;
         try
         {
-            foreach ((int m, int n, int k) in new[] { (1, 1, 1), (4, 2, 4), (13, 31, 17), (40, 40, 270), (300, 70, 600), (64, 200, 33) })
+            foreach ((int m, int n, int k) in new[] { (1, 1, 1), (4, 2, 4), (13, 31, 17), (40, 40, 270), (300, 70, 600), (64, 200, 33), (30, 16, 300), (45, 10, 520) })
             {
                 foreach ((bool transposeA, bool transposeB) in new[] { (false, false), (true, false), (false, true), (true, true) })
                 {
