@@ -11,6 +11,7 @@ namespace Dendrite.Kernels;
 //     for each task:
 //       for each k block (KC = DepthBlock steps)
 //         for each A panel (MR rows) of the task       -> packed once, by whichever thread needs it first
+//                                                          (with AVX-512 a row-major A is read in place, 8 rows at a time)
 //           for each B panel (NR columns) of the task  -> packed once, by whichever thread needs it first
 //             micro-kernel: C tile (=|+=) A panel · B panel     (the 14 KB A panel stays in L1 across them)
 //       epilogue (bias, ReLU) on the task's rectangle of C, now final and still in cache
@@ -132,9 +133,7 @@ public static partial class Gemm
     /// <summary>Rows of C per micro-kernel call when A is read in place: 8 row pointers fit the general registers.</summary>
     private const int InPlaceRows = 8;
 
-    /// <summary>
-    /// Whether A is read in place (thread-static, for tests: false packs A as on other kernels).
-    /// </summary>
+    // Per thread, so that a test forcing it does not change other tests' products.
     [ThreadStatic] private static bool packAAlways;
 
     /// <summary>Tests only: pack A even where it could be read in place, to compare the two to the bit.</summary>
