@@ -376,9 +376,15 @@ public static partial class Gemm
 
         if (kernel == InstructionSet.Avx512) RunTile512(rows, columns > half, depth, a, b, tile, panelColumns, overwrite: true);
         else RunTile256(rows, columns > half, depth, a, b, tile, panelColumns, overwrite: true);
+        StoreEdgeTile(rows, columns, tile, panelColumns, c, ldc, overwrite);
+    }
+
+    /// <summary>Stores (or adds) the first <paramref name="columns"/> of each of <paramref name="rows"/> rows of a scratch tile into C.</summary>
+    private static unsafe void StoreEdgeTile(int rows, int columns, float* tile, int tileColumns, float* c, int ldc, bool overwrite)
+    {
         for (int r = 0; r < rows; r++)
         {
-            float* source = tile + r * panelColumns;
+            float* source = tile + r * tileColumns;
             float* target = c + (long)r * ldc;
             if (overwrite)
             {
@@ -407,19 +413,7 @@ public static partial class Gemm
         // A right edge: the valid columns of a full (or, up to 16 columns, half) tile computed into scratch.
         if (columns < half) RecurrentGemm.InPlaceNarrowTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
         else RecurrentGemm.InPlaceTile(rows, depth, a, lda, b, tile, Avx512Columns, accumulate: false);
-        for (int r = 0; r < rows; r++)
-        {
-            float* source = tile + r * Avx512Columns;
-            float* target = c + (long)r * ldc;
-            if (overwrite)
-            {
-                for (int j = 0; j < columns; j++) target[j] = source[j];
-            }
-            else
-            {
-                for (int j = 0; j < columns; j++) target[j] += source[j];
-            }
-        }
+        StoreEdgeTile(rows, columns, tile, Avx512Columns, c, ldc, overwrite);
     }
 
     /// <summary>
