@@ -83,7 +83,7 @@ public static partial class Gemm
         /// <summary>Packed B: unit (column panel, depth block) at (panel * DepthBlocks + block) * BUnitLength.</summary>
         public readonly float* PackedB;
 
-        /// <summary>[row panels * DepthBlocks] states of the units of <see cref="PackedA"/>.</summary>
+        /// <summary>[row panels * DepthBlocks] states of the units of <see cref="PackedA"/> (none when A is read in place).</summary>
         public readonly int* AStates;
 
         /// <summary>[column panels * DepthBlocks] states of the units of <see cref="PackedB"/>.</summary>
@@ -117,7 +117,7 @@ public static partial class Gemm
 
             PackedA = AInPlace ? null : workspace.PackedA((long)RowPanels * DepthBlocks * AUnitLength);
             PackedB = workspace.PackedB((long)ColumnPanels * DepthBlocks * BUnitLength);
-            int aUnits = RowPanels * DepthBlocks, bUnits = ColumnPanels * DepthBlocks;
+            int aUnits = AInPlace ? 0 : RowPanels * DepthBlocks, bUnits = ColumnPanels * DepthBlocks;
             AStates = workspace.States(aUnits + bUnits);
             BStates = AStates + aUnits;
             new Span<int>(AStates, aUnits + bUnits).Clear();
@@ -380,7 +380,7 @@ public static partial class Gemm
     }
 
     /// <summary>Stores (or adds) the first <paramref name="columns"/> of each of <paramref name="rows"/> rows of a scratch tile into C.</summary>
-    private static unsafe void StoreEdgeTile(int rows, int columns, float* tile, int tileColumns, float* c, int ldc, bool overwrite)
+    internal static unsafe void StoreEdgeTile(int rows, int columns, float* tile, int tileColumns, float* c, int ldc, bool overwrite)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -457,16 +457,16 @@ public static partial class Gemm
         public float* Tile { get; }
 
         /// <summary>Packed A of a row block (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
-        public float* PackedA(long length) => Grow(ref packedA, ref packedALength, length);
+        public float* PackedA(long length) => GrowAligned(ref packedA, ref packedALength, length);
 
         /// <summary>Packed B of a block of C (shared with the team when this thread is the caller), at least <paramref name="length"/> floats.</summary>
-        public float* PackedB(long length) => Grow(ref packedB, ref packedBLength, length);
+        public float* PackedB(long length) => GrowAligned(ref packedB, ref packedBLength, length);
 
         /// <summary>This thread's own A panel, for a panel another thread claimed but has not finished (at least <paramref name="length"/> floats).</summary>
-        public float* ScratchA(long length) => Grow(ref scratchA, ref scratchALength, length);
+        public float* ScratchA(long length) => GrowAligned(ref scratchA, ref scratchALength, length);
 
         /// <summary>This thread's own B panel, as <see cref="ScratchA"/>.</summary>
-        public float* ScratchB(long length) => Grow(ref scratchB, ref scratchBLength, length);
+        public float* ScratchB(long length) => GrowAligned(ref scratchB, ref scratchBLength, length);
 
         /// <summary>Panel states of a block of C (A's, then B's), at least <paramref name="length"/> of them.</summary>
         public int* States(int length)
@@ -480,18 +480,23 @@ public static partial class Gemm
             }
             return states;
         }
+    }
 
-        private static float* Grow(ref float* buffer, ref long capacity, long length)
+    /// <summary>
+    /// Grows a 64-byte aligned native buffer of floats to at least <paramref name="length"/> (its contents are
+    /// not kept) and returns it; a buffer that is large enough is returned as it is. The GEMM's workspaces and
+    /// <see cref="PackedMatrix"/> keep their memory this way.
+    /// </summary>
+    internal static unsafe float* GrowAligned(ref float* buffer, ref long capacity, long length)
+    {
+        if (capacity < length)
         {
-            if (capacity < length)
-            {
-                NativeMemory.AlignedFree(buffer);
-                buffer = null;
-                capacity = 0;
-                buffer = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-                capacity = length;
-            }
-            return buffer;
+            NativeMemory.AlignedFree(buffer);
+            buffer = null;
+            capacity = 0;
+            buffer = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+            capacity = length;
         }
+        return buffer;
     }
 }

@@ -128,14 +128,7 @@ public sealed unsafe class PackedMatrix : IDisposable
         _panelled = PanelledHere;
         int panels = (n + PanelColumns - 1) / PanelColumns;
         long length = Panelled ? (long)panels * k * PanelColumns : (long)k * n;
-        if (_capacity < length)
-        {
-            NativeMemory.AlignedFree(_data);
-            _data = null;
-            _capacity = 0;
-            _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-            _capacity = length;
-        }
+        Gemm.GrowAligned(ref _data, ref _capacity, length);
         return panels;
     }
 

@@ -121,6 +121,22 @@ internal static class RecurrentRuns
         return [values, .. parameters.Select(t => t.Grad!.ToArray())];
     }
 
+    /// <summary>
+    /// An LSTM problem that starts from zero states, drawn from <paramref name="seed"/> in a fixed order: token i is
+    /// i·tokenStep mod vocabulary; table E [V, F], W_ih [4H, F], W_hh [4H, H], bias [4H], inputs x [B, T, F], and the
+    /// output gradient dy [2, B, T, H] for the hidden states and cells.
+    /// </summary>
+    public static (int[] Tokens, Tensor Table, Tensor InputWeight, Tensor HiddenWeight, Tensor Bias, Tensor Input, Tensor OutputGradient, Tensor InitialHidden, Tensor InitialCell)
+        ZeroStateLstm(int seed, int batch, int steps, int hidden, int features, int vocabulary, int tokenStep)
+    {
+        var generator = new RandomGenerator(seed);
+        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => i * tokenStep % vocabulary).ToArray();
+        Tensor e = Tensor.Uniform([vocabulary, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
+        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
+        Tensor x = Tensor.Uniform([batch, steps, features], -1f, 1f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        return (tokens, e, wi, w, bias, x, dy, Tensor.Zeros([batch, hidden]), Tensor.Zeros([batch, hidden]));
+    }
+
     /// <summary>Runs <paramref name="run"/> with the GEMM team on at least 2 threads, then on 1, and restores the setting.</summary>
     public static (float[][] Single, float[][] Parallel) OnOneAndManyThreads(Func<float[][]> run)
     {
@@ -183,13 +199,8 @@ public class RecurrentThreadingTests
     {
         // Without retainGraph the backward pass writes dL/da over the saved gate activations; with it the
         // activations must survive for the second pass, which then adds exactly the same gradients.
-        var generator = new RandomGenerator(29);
-        const int batch = 6, steps = 5, hidden = 24, features = 4;
-        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => i * 3 % 7).ToArray();
-        Tensor e = Tensor.Uniform([7, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
-        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
-        Tensor x = Tensor.Uniform([batch, steps, features], -1f, 1f, generator), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
-        Tensor h0 = Tensor.Zeros([batch, hidden]), c0 = Tensor.Zeros([batch, hidden]);
+        const int batch = 6, steps = 5;
+        var (tokens, e, wi, w, bias, x, dy, h0, c0) = RecurrentRuns.ZeroStateLstm(seed: 29, batch, steps, hidden: 24, features: 4, vocabulary: 7, tokenStep: 3);
         foreach (bool table in new[] { false, true })
         {
             Tensor[] parameters = table ? [e, wi, w, bias] : [x, wi, w, bias];
@@ -208,13 +219,8 @@ public class RecurrentThreadingTests
     {
         // A second backward pass adds the same gradient again (exactly twice the first: x + x is exact),
         // through the transposed adds into W_ih and W_hh, in both the plain and the token form.
-        var generator = new RandomGenerator(19);
-        const int batch = 8, steps = 5, hidden = 32, features = 16;
-        int[] tokens = Enumerable.Range(0, batch * steps).Select(i => i * 7 % 11).ToArray();
-        Tensor e = Tensor.Uniform([11, features], -1f, 1f, generator), wi = Tensor.Uniform([4 * hidden, features], -0.5f, 0.5f, generator);
-        Tensor w = Tensor.Uniform([4 * hidden, hidden], -0.3f, 0.3f, generator), bias = Tensor.Uniform([4 * hidden], -0.5f, 0.5f, generator);
-        Tensor x = Tensor.Uniform([batch, steps, features], -1f, 1f, generator);
-        Tensor h0 = Tensor.Zeros([batch, hidden]), c0 = Tensor.Zeros([batch, hidden]), dy = Tensor.Uniform([2, batch, steps, hidden], -1f, 1f, generator);
+        const int batch = 8;
+        var (tokens, e, wi, w, bias, x, dy, h0, c0) = RecurrentRuns.ZeroStateLstm(seed: 19, batch, steps: 5, hidden: 32, features: 16, vocabulary: 11, tokenStep: 7);
         foreach (bool table in new[] { false, true })
         {
             RecurrentRuns.ResetGradients([e, wi, w, bias, x]);

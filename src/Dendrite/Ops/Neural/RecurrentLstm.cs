@@ -458,9 +458,7 @@ public static partial class TensorOps
                                     continue;
                                 }
                                 RecurrentGemm.PackedTile(rowsInTile, depth, a, b, tile, PackedMatrix.PanelColumns, accumulate: false);
-                                for (int r = 0; r < rowsInTile; r++)
-                                    for (int j = 0; j < columns; j++)
-                                        c[(long)r * hidden + j] = add ? c[(long)r * hidden + j] + tile[r * PackedMatrix.PanelColumns + j] : tile[r * PackedMatrix.PanelColumns + j];
+                                Gemm.StoreEdgeTile(rowsInTile, columns, tile, PackedMatrix.PanelColumns, c, hidden, overwrite: !add);
                             }
                         }
                     }
