@@ -24,8 +24,8 @@ public static partial class Gemm
     /// <remarks>
     /// For element-wise passes that follow matrix products, such as an optimiser's update right after
     /// the backward pass: the team's worker is still spinning from the last product and joins at once,
-    /// where <see cref="ChunkRunner"/>'s worker would have to be woken (and, on two cores, would compete
-    /// with the spinning GEMM worker).
+    /// where a pool of its own would have to be woken (and, on two cores, would compete with the
+    /// spinning GEMM worker).
     /// </remarks>
     internal static void RunParallel(ChunkJob work, int count)
     {
