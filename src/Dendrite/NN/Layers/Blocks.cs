@@ -48,10 +48,16 @@ public sealed class ResidualBlock : Module
     public override string Describe() => $"ResidualBlock({InChannels}->{OutChannels}{(StrideSize != 1 ? $", stride {StrideSize}" : "")})";
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Forward(input, out _);
+
+    /// <summary>
+    /// The block's output, and the inner activation ReLU(BN(conv1(x))) [N, out, H', W'] that feeds the
+    /// second convolution (which the training diagnostics look at for dead units).
+    /// </summary>
+    internal Tensor Forward(Tensor input, out Tensor innerActivation)
     {
-        Tensor main = Run(Norm1, Run(Conv1, input)).Relu();
-        main = Run(Norm2, Run(Conv2, main));
+        innerActivation = Run(Norm1, Run(Conv1, input)).Relu();
+        Tensor main = Run(Norm2, Run(Conv2, innerActivation));
         Tensor shortcut = Shortcut is null ? input : Run(Shortcut, input);
         return (main + shortcut).Relu();
     }

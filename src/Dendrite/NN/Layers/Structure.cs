@@ -108,9 +108,11 @@ public sealed class Residual : Module
     public Module Body { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => Combine(input, Run(Body, input));
+
+    /// <summary>x + f(x), given f(x) (the training diagnostics run the body themselves to look inside it).</summary>
+    internal Tensor Combine(Tensor input, Tensor f)
     {
-        Tensor f = Run(Body, input);
         if (f.Shape != input.Shape)
             throw new ShapeMismatchException($"Residual: the body {Body.Describe()} turned input {input.Shape} into {f.Shape}; x + f(x) needs the same shape (use a projection shortcut when the shape changes).");
         return input + f;

@@ -15,7 +15,8 @@ internal sealed record UnitActivity(Module Owner, double? DeadShare, double? Sat
 /// <summary>
 /// Runs a model on probe samples, without gradients and in evaluation mode, and looks at the output of
 /// every ReLU, sigmoid and tanh unit. Walks <see cref="Sequential"/> containers layer by layer (every
-/// built-in architecture is one); any other module is treated as one opaque step.
+/// built-in architecture is one), the body of a <see cref="Residual"/>, and both ReLUs of a
+/// <see cref="ResidualBlock"/>; any other module is treated as one opaque step.
 /// </summary>
 internal static class ActivationProbe
 {
@@ -46,6 +47,18 @@ internal static class ActivationProbe
             foreach (Module layer in sequence.Layers) x = Walk(layer, x, options, results, ref lastWeighted);
             return x;
         }
+        if (module is Residual residual)
+            return residual.Combine(input, Walk(residual.Body, input, options, results, ref lastWeighted));
+        if (module is ResidualBlock block)
+        {
+            // Its ReLUs are operations, not layers: the inner one's units are conv1's, the output's are conv2's
+            // (summed with the shortcut).
+            Tensor blockOutput = block.Forward(input, out Tensor inner);
+            if (MeasureRelu(inner) is double innerDead) results.Add(new UnitActivity(block.Conv1, innerDead, null));
+            if (MeasureRelu(blockOutput) is double outputDead) results.Add(new UnitActivity(block.Conv2, outputDead, null));
+            lastWeighted = block.Conv2;
+            return blockOutput;
+        }
         Tensor output = module.Forward(input);
         if (IsWeighted(module)) lastWeighted = module;
         // A layer that applies its own activation (Dense, Conv) registers it as the child "activation".
@@ -73,23 +86,27 @@ internal static class ActivationProbe
         bool relu = activation is Relu or NoisyRelu;
         if (!relu && range is null) return (null, null);
         if (output.Rank < 2 || output.Count == 0) return (null, null);
+        if (relu) return (MeasureRelu(output), null);
 
-        // output: [N, U, rest...]; unit u's values are output[n, u, r] for every n and r.
-        int samples = output.Shape[0], units = output.Shape[1], inner = output.Count / (samples * units);
         ReadOnlySpan<float> values = output.Contiguous().Data;
-        if (relu)
-        {
-            // One pass over the outputs in memory order; element i belongs to unit (i / inner) % units.
-            var active = new bool[units];
-            for (int i = 0; i < values.Length; i++)
-                if (values[i] > 0f) active[i / inner % units] = true;
-            return ((double)active.Count(a => !a) / units, null);
-        }
         var (low, high) = range!.Value;
         double margin = options.SaturationMargin * (high - low);
         long pinned = 0;
         foreach (float y in values)
             if (y <= low + margin || y >= high - margin) pinned++;
         return (null, (double)pinned / values.Length);
+    }
+
+    /// <summary>The share of units (axis 1 of <paramref name="output"/>: features or channels) that are zero on every probe sample and position, or null for an output without a unit axis.</summary>
+    private static double? MeasureRelu(Tensor output)
+    {
+        if (output.Rank < 2 || output.Count == 0) return null;
+        // output: [N, U, rest...]; one pass in memory order, element i belongs to unit (i / inner) % units.
+        int samples = output.Shape[0], units = output.Shape[1], inner = output.Count / (samples * units);
+        ReadOnlySpan<float> values = output.Contiguous().Data;
+        var active = new bool[units];
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] > 0f) active[i / inner % units] = true;
+        return (double)active.Count(a => !a) / units;
     }
 }

@@ -24,7 +24,8 @@ namespace Dendrite.Techniques.Diagnostics;
 /// are drawn, batch-norm statistics are not updated).</para>
 /// <para>Dead and saturated units are measured on <c>probeInputs</c>, a few hundred training samples;
 /// without them those two checks are skipped. The walk looks inside <see cref="Sequential"/>
-/// containers; a unit's activity is reported on the Dense or convolutional layer that feeds it.</para>
+/// containers, <see cref="NN.Layers.Residual"/> bodies and <see cref="NN.Layers.ResidualBlock"/>s; a unit's activity is reported on the Dense or
+/// convolutional layer that feeds it (a residual block's output units on its second convolution).</para>
 /// </remarks>
 public sealed class TrainingDiagnostics : Callback
 {

@@ -110,6 +110,34 @@ public class TrainingDiagnosticsTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
+    public void DeadUnitsInsideResidualBlocksAndResidualBodiesAreFoundOnTheLayerThatFeedsThem()
+    {
+        // The block's inner ReLU is an operation inside the block, not a layer; a batch-norm shift of −100
+        // before it switches off all 4 of conv1's channels. The plain Residual's body has a Dense layer
+        // whose bias of −10 does the same.
+        var generator = new RandomGenerator(4);
+        var block = new ResidualBlock(4, 4, generator: generator);
+        block.Norm1.Bias!.Data.Fill(-100f);
+        var model = new Sequential(
+            new Reshape(1, 8, 8),
+            new Conv2d(1, 4, 3, padding: 1, activation: new Relu(), generator: generator),
+            block,
+            new Flatten(),
+            new Residual(new Dense(256, 256, new Relu(), biasInitializer: Initializer.Constant(-10f), generator: generator)),
+            new Dense(256, 10, generator: generator));
+        var diagnostics = Train(model, new Sgd(model.Parameters(), 0.05f), epochs: 1);
+
+        LayerDiagnostics Layer(string name) => diagnostics.Epochs[^1].Layers.Single(l => l.Name == name);
+        Assert.Equal(1.0, Layer("2.conv1").DeadShare);
+        Assert.True(Layer("2.conv2").DeadShare < 0.5, $"conv2's units get the shortcut's input: {Layer("2.conv2").DeadShare}");
+        Assert.Equal(1.0, Layer("4.body").DeadShare);
+        Assert.Null(Layer("5").DeadShare);
+        Assert.Contains(diagnostics.Warnings, w => w.Kind == DiagnosticKind.DeadUnits && (w.Layer ?? "").StartsWith("2.conv1 "));
+        Assert.Contains(diagnostics.Warnings, w => w.Kind == DiagnosticKind.DeadUnits && (w.Layer ?? "").StartsWith("4.body "));
+        Assert.DoesNotContain(diagnostics.Warnings, w => w.Kind == DiagnosticKind.DeadUnits && (w.Layer ?? "").StartsWith("2.conv2 "));
+    }
+
+    [Fact]
     public void SigmoidAndTanhUnitsWithLargeWeightsAreSaturated()
     {
         var generator = new RandomGenerator(5);
