@@ -305,15 +305,19 @@ public static class ConvolutionProduct
     /// <param name="relu">Apply ReLU after the bias.</param>
     /// <param name="output">y: image s's [O, H', W'] at <c>s·<paramref name="sampleStride"/></c>.</param>
     /// <param name="sampleStride">Floats from one image's output to the next, at least O·H'·W'.</param>
+    /// <param name="channelStride">Floats from one input channel's plane to the next within an image; 0 for H·W (planes back to back).</param>
     public static unsafe void DirectChannels(in ConvolutionGeometry g, int rows, ReadOnlySpan<float> weights, ReadOnlySpan<float> images, int imageStride, int samples,
-        ReadOnlySpan<float> bias, bool relu, Span<float> output, int sampleStride)
+        ReadOnlySpan<float> bias, bool relu, Span<float> output, int sampleStride, int channelStride = 0)
     {
-        int patch = g.PatchSize, pixels = g.OutputPixels, imageSize = g.Channels * g.Height * g.Width;
-        if (!Avx512F.IsSupported || rows < 1 || pixels == 0 || weights.Length < rows * patch || (samples > 0 && images.Length < (samples - 1) * (long)imageStride + imageSize)
+        int patch = g.PatchSize, pixels = g.OutputPixels, plane = g.Height * g.Width;
+        if (channelStride == 0) channelStride = plane;
+        long imageSize = (long)(g.Channels - 1) * channelStride + plane;
+        if (!Avx512F.IsSupported || rows < 1 || pixels == 0 || channelStride < plane || weights.Length < rows * patch || (samples > 0 && images.Length < (samples - 1) * (long)imageStride + imageSize)
             || (bias.Length != 0 && bias.Length != rows) || sampleStride < rows * pixels || (samples > 0 && output.Length < (samples - 1) * (long)sampleStride + rows * pixels))
-            throw new ArgumentException($"ConvolutionProduct.DirectChannels: needs AVX-512 and spans that fit {samples} images of {g} with {rows} output channels.");
+            throw new ArgumentException($"ConvolutionProduct.DirectChannels: needs AVX-512 and spans that fit {samples} images of {g} (channel planes {channelStride} apart) with {rows} output channels.");
         int paddedHeight = g.Height + g.PadTop + g.PadBottom, paddedWidth = g.Width + g.PadLeft + g.PadRight;
-        bool padded = paddedHeight != g.Height || paddedWidth != g.Width;
+        // The taps are offsets into planes back to back, so planes further apart are copied like padding is.
+        bool padded = paddedHeight != g.Height || paddedWidth != g.Width || channelStride != plane;
         int blocks = (rows + 15) / 16;
         int paddedSize = g.Channels * paddedHeight * paddedWidth;
         // Rented: Wᵀ per block of 16 channels [blocks, K, 16], the tap offsets [K], the padded image.
@@ -352,7 +356,7 @@ public static class ConvolutionProduct
                         // Interior rows of the padded copy; its border stays zero from the clear above.
                         for (int c = 0; c < g.Channels; c++)
                             for (int r = 0; r < g.Height; r++)
-                                new ReadOnlySpan<float>(image + (c * g.Height + r) * g.Width, g.Width)
+                                new ReadOnlySpan<float>(image + (long)c * channelStride + r * g.Width, g.Width)
                                     .CopyTo(new Span<float>(pad + (c * paddedHeight + r + g.PadTop) * paddedWidth + g.PadLeft, g.Width));
                         source = pad;
                     }

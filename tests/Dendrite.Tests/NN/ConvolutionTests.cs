@@ -27,6 +27,11 @@ public class ConvolutionTests
         new("sixteen_channels", [2, 2, 5, 6], [16, 2, 3, 3], ConvolutionOptions.Symmetric(stride: 2, padding: 1)),
         // More than 16 output channels: the GEMM and a scatter instead of the few-channel product.
         new("many_channels_gemm", [2, 3, 5, 5], [20, 3, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+        // 16 input channels, stride 1: dx as a forward convolution of dz with the flipped weights, from dz
+        // gathered for several samples, from dy itself for one sample, and with padding that differs by side.
+        new("sixteen_in_dx_convolved", [3, 16, 5, 6], [5, 16, 3, 3], ConvolutionOptions.Symmetric(padding: 1)),
+        new("sixteen_in_one_sample", [1, 16, 4, 4], [2, 16, 5, 5], ConvolutionOptions.Symmetric(padding: 2), Bias: false),
+        new("sixteen_in_uneven_padding", [2, 16, 5, 4], [3, 16, 3, 2], new ConvolutionOptions(PadTop: 2, PadBottom: 0, PadLeft: 1, PadRight: 0)),
     };
 
     [Theory]
@@ -176,6 +181,7 @@ public class ConvolutionTests
         { "lenet_c3", [64, 6, 14, 14], [16, 6, 5, 5], default },
         { "pointwise", [12, 8, 9, 9], [16, 8, 1, 1], default },
         { "groups2_stride2", [24, 4, 20, 20], [8, 2, 3, 3], ConvolutionOptions.Symmetric(stride: 2, padding: 1, groups: 2) },
+        { "resnet_16_dx_convolved", [20, 16, 14, 14], [16, 16, 3, 3], ConvolutionOptions.Symmetric(padding: 1) },
     };
 
     [Theory]

@@ -357,11 +357,19 @@ public static partial class TensorOps
             float[]? biasPartials = wantB ? BufferPool.Rent(p.Chunks * outChannels) : null;
             job.WeightPartials = weightPartials;
             job.BiasPartials = biasPartials;
+            float[]? flipped = null;
             if (wantX)
             {
                 x.GradientTarget(out bool accumulate);
                 job.Dx = x._gradBuffer;
                 job.DxAccumulate = accumulate;
+                if (!accumulate && InputGradientAsConvolution(p) is { } transposed)
+                {
+                    flipped = BufferPool.Rent(w.Count);
+                    FlipTransposed(w.Span, p.OutChannels, p.Geometry, flipped);
+                    job.TransposedGeometry = transposed;
+                    job.FlippedWeights = flipped;
+                }
             }
             try
             {
@@ -370,6 +378,7 @@ public static partial class TensorOps
             finally
             {
                 job.Clear();
+                if (flipped is not null) BufferPool.Return(flipped);
             }
             if (weightPartials is not null)
             {
@@ -391,6 +400,40 @@ public static partial class TensorOps
             else TensorPrimitives.Add(gradient, partials.AsSpan(0, size), gradient);
             for (int chunk = 1; chunk < chunks; chunk++) TensorPrimitives.Add(gradient, partials.AsSpan(chunk * size, size), gradient);
         }
+    }
+
+    /// <summary>
+    /// When dx can be computed as a forward convolution of dz by the 16-channel kernel: dx = dz ⋆ W',
+    /// W'[c, o, i, j] = W[o, c, kh−1−i, kw−1−j], stride 1, padding kh−1−top (and so on for each side), which
+    /// for stride 1 and no dilation is the transposed convolution itself. Skips the product into a column
+    /// matrix and col2im: a 16 → 16 (or 16 → 32) 3 × 3 layer on 64 images of 28 × 28, forward and backward
+    /// on one core, took 11.0 against 11.3 ms (21.6 against 22.0), medians of five runs. Returns that
+    /// convolution's geometry, or null where it does not apply: with AVX-512, one group, stride 1, no
+    /// dilation, 16 input channels (the channel count the kernel fills), and an output the size of the
+    /// input ("same" padding). A smaller output would make the transposed convolution multiply mostly
+    /// padding: LeNet's C5 (5 × 5 → 1 × 1) would do 25 times the work.
+    /// </summary>
+    private static ConvolutionGeometry? InputGradientAsConvolution(in ConvolutionPlan p)
+    {
+        ConvolutionGeometry g = p.Geometry;
+        if (!ConvolutionProduct.IsAccelerated || p.Groups != 1 || p.Pointwise || g.Channels != 16
+            || g is not { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 }
+            || g.OutputHeight != g.Height || g.OutputWidth != g.Width
+            || g.PadTop >= g.KernelHeight || g.PadBottom >= g.KernelHeight || g.PadLeft >= g.KernelWidth || g.PadRight >= g.KernelWidth)
+            return null;
+        return new ConvolutionGeometry(p.OutChannels, g.OutputHeight, g.OutputWidth, g.KernelHeight, g.KernelWidth, 1, 1,
+            g.KernelHeight - 1 - g.PadTop, g.KernelHeight - 1 - g.PadBottom, g.KernelWidth - 1 - g.PadLeft, g.KernelWidth - 1 - g.PadRight);
+    }
+
+    /// <summary>W' [C, O·kh·kw] from W [O, C·kh·kw]: channels swapped and each window turned by 180°.</summary>
+    private static void FlipTransposed(ReadOnlySpan<float> weights, int outChannels, in ConvolutionGeometry g, Span<float> flipped)
+    {
+        int kh = g.KernelHeight, kw = g.KernelWidth, taps = kh * kw;
+        for (int o = 0; o < outChannels; o++)
+            for (int c = 0; c < g.Channels; c++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        flipped[((c * outChannels + o) * kh + kh - 1 - i) * kw + kw - 1 - j] = weights[(o * g.Channels + c) * taps + i * kw + j];
     }
 
     /// <summary>
@@ -421,11 +464,16 @@ public static partial class TensorOps
         public float[]? Y, Dx, WeightPartials, BiasPartials;
         public bool WantX, WantW, DxAccumulate;
 
+        /// <summary>With <see cref="FlippedWeights"/>: dx is the forward convolution of dz in this geometry (see InputGradientAsConvolution).</summary>
+        public ConvolutionGeometry? TransposedGeometry;
+        public float[]? FlippedWeights;
+
         public void Clear()
         {
             X = W = null!;
             Dy = null!;
-            Y = Dx = WeightPartials = BiasPartials = null;
+            Y = Dx = WeightPartials = BiasPartials = FlippedWeights = null;
+            TransposedGeometry = null;
         }
 
         public override void RunChunk(int chunk)
@@ -441,7 +489,8 @@ public static partial class TensorOps
             bool gather = count > 1 || Y is not null;
             float[]? gradient = gather ? BufferPool.Rent(groupOut * width) : null;
             // columns: [K, S·P], the unfolded input for dW and then W_gᵀ·dz for dx.
-            float[]? columns = p.Pointwise || !(WantW || WantX) ? null : BufferPool.Rent(patch * width);
+            bool convolveDx = WantX && FlippedWeights is not null;
+            float[]? columns = p.Pointwise || !(WantW || (WantX && !convolveDx)) ? null : BufferPool.Rent(patch * width);
             try
             {
                 for (int group = 0; group < p.Groups; group++)
@@ -481,6 +530,14 @@ public static partial class TensorOps
                                 Dx.AsSpan(imageStart, p.GroupImage), width, accumulate: DxAccumulate);
                         continue;
                     }
+                    if (convolveDx)
+                    {
+                        // dz is dy itself (NCHW, images O·P apart), or gathered [O, S·P] (planes S·P apart, images P apart).
+                        bool gathered = gradient is not null;
+                        ReadOnlySpan<float> source = gathered ? dz : dy.AsSpan(outStart, (count - 1) * outChannels * pixels + outChannels * pixels);
+                        ConvolutionProduct.DirectChannels(TransposedGeometry!.Value, g.Channels, FlippedWeights, source, gathered ? pixels : outChannels * pixels, count,
+                            default, false, Dx.AsSpan(imageStart, (count - 1) * p.ImageSize + p.GroupImage), p.ImageSize, gathered ? width : pixels);
+                    }
                     if (columns is null) continue;
                     // Unfolded again rather than kept from the forward pass: keeping LeNet's 9 MB of
                     // column matrices (in L3 instead of one L2-sized buffer) measured slower, 4.8 against
@@ -492,7 +549,7 @@ public static partial class TensorOps
                                 Im2Col.Unfold(g, xs.AsSpan(xOffset + imageStart + s * p.ImageSize, p.GroupImage), col, width, s * pixels);
                         WeightGradient(groupOut, patch, width, dz, col, WeightPartials.AsSpan(chunk * W.Count + group * groupOut * patch, groupOut * patch));
                     }
-                    if (WantX)
+                    if (WantX && !convolveDx)
                     {
                         Gemm.Multiply(patch, width, groupOut, weights, patch, true, dz, width, false, col, width);
                         for (int s = 0; s < count; s++)
