@@ -418,9 +418,10 @@ public static partial class TensorOps
         ConvolutionGeometry g = p.Geometry;
         if (!ConvolutionProduct.IsAccelerated || p.Groups != 1 || p.Pointwise || g.Channels != 16
             || g is not { StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1 }
-            || g.OutputHeight != g.Height || g.OutputWidth != g.Width
-            || g.PadTop >= g.KernelHeight || g.PadBottom >= g.KernelHeight || g.PadLeft >= g.KernelWidth || g.PadRight >= g.KernelWidth)
+            || g.OutputHeight != g.Height || g.OutputWidth != g.Width)
             return null;
+        // A same-size output at stride 1 means top + bottom = kh − 1 (and left + right = kw − 1), so every
+        // padding of the transposed convolution below is in [0, k − 1].
         return new ConvolutionGeometry(p.OutChannels, g.OutputHeight, g.OutputWidth, g.KernelHeight, g.KernelWidth, 1, 1,
             g.KernelHeight - 1 - g.PadTop, g.KernelHeight - 1 - g.PadBottom, g.KernelWidth - 1 - g.PadLeft, g.KernelWidth - 1 - g.PadRight);
     }
@@ -464,16 +465,15 @@ public static partial class TensorOps
         public float[]? Y, Dx, WeightPartials, BiasPartials;
         public bool WantX, WantW, DxAccumulate;
 
-        /// <summary>With <see cref="FlippedWeights"/>: dx is the forward convolution of dz in this geometry (see InputGradientAsConvolution).</summary>
-        public ConvolutionGeometry? TransposedGeometry;
+        /// <summary>When set, dx is the forward convolution of dz by these weights in <see cref="TransposedGeometry"/> (see InputGradientAsConvolution).</summary>
         public float[]? FlippedWeights;
+        public ConvolutionGeometry TransposedGeometry;
 
         public void Clear()
         {
             X = W = null!;
             Dy = null!;
             Y = Dx = WeightPartials = BiasPartials = FlippedWeights = null;
-            TransposedGeometry = null;
         }
 
         public override void RunChunk(int chunk)
@@ -489,7 +489,7 @@ public static partial class TensorOps
             bool gather = count > 1 || Y is not null;
             float[]? gradient = gather ? BufferPool.Rent(groupOut * width) : null;
             // columns: [K, S·P], the unfolded input for dW and then W_gᵀ·dz for dx.
-            bool convolveDx = WantX && FlippedWeights is not null;
+            bool convolveDx = FlippedWeights is not null;   // only set when dx is wanted
             float[]? columns = p.Pointwise || !(WantW || (WantX && !convolveDx)) ? null : BufferPool.Rent(patch * width);
             try
             {
@@ -532,11 +532,9 @@ public static partial class TensorOps
                     }
                     if (convolveDx)
                     {
-                        // dz is dy itself (NCHW, images O·P apart), or gathered [O, S·P] (planes S·P apart, images P apart).
-                        bool gathered = gradient is not null;
-                        ReadOnlySpan<float> source = gathered ? dz : dy.AsSpan(outStart, (count - 1) * outChannels * pixels + outChannels * pixels);
-                        ConvolutionProduct.DirectChannels(TransposedGeometry!.Value, g.Channels, FlippedWeights, source, gathered ? pixels : outChannels * pixels, count,
-                            default, false, Dx.AsSpan(imageStart, (count - 1) * p.ImageSize + p.GroupImage), p.ImageSize, gathered ? width : pixels);
+                        // dz is [O, S·P]: image s at s·P, its channel planes S·P apart (one sample's dy is that layout too).
+                        ConvolutionProduct.DirectChannels(TransposedGeometry, g.Channels, FlippedWeights, dz, pixels, count,
+                            default, false, Dx.AsSpan(imageStart, (count - 1) * p.ImageSize + p.GroupImage), p.ImageSize, width);
                     }
                     if (columns is null) continue;
                     // Unfolded again rather than kept from the forward pass: keeping LeNet's 9 MB of
