@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Dendrite.Autograd;
+using Dendrite.NN.Layers;
 using Dendrite.Tensors;
 
 namespace Dendrite.NN;
@@ -9,6 +10,12 @@ namespace Dendrite.NN;
 /// Modules applied one after another, each to the previous one's output; children are named
 /// "0", "1", ... (as PyTorch's <c>nn.Sequential</c>), so parameters are <c>0.weight</c>, <c>2.bias</c>.
 /// </summary>
+/// <remarks>
+/// An <see cref="Embedding"/> directly followed by an <see cref="Lstm"/> runs as
+/// <see cref="Lstm.Forward(Embedding, Tensor, RecurrentState?)"/> when the vocabulary has at most half
+/// as many rows as the batch has tokens (a character model): the same function and gradients up to
+/// float rounding, with the input projection done per table row instead of per token.
+/// </remarks>
 public sealed class Sequential : Module
 {
     private readonly List<Module> _layers = [];
@@ -47,9 +54,19 @@ public sealed class Sequential : Module
         // soon as the next layer has consumed it: repeated inference then reuses a few buffers instead
         // of leaving megabytes per call to the garbage collector (large arrays cost full collections).
         bool release = !GradMode.IsEnabled;
-        foreach (Module layer in _layers)
+        for (int i = 0; i < _layers.Count; i++)
         {
-            Tensor y = Run(layer, x);
+            Tensor y;
+            if (_layers[i] is Embedding embedding && i + 1 < _layers.Count && _layers[i + 1] is Lstm lstm
+                && SummaryRecorder.Current is null && lstm.ReadsTokensFasterThanEmbedded(embedding, x))
+            {
+                // The same function with fewer multiply-adds: the LSTM projects the table's V rows once
+                // instead of each of the batch·time embedded tokens. A summary needs the embedding's own
+                // output, so it sees the layers one by one.
+                y = lstm.Forward(embedding, x, null).Output;
+                i++;
+            }
+            else y = Run(_layers[i], x);
             if (release && !ReferenceEquals(x, input)) x.ReleaseUnlessNeeded(y);
             x = y;
         }

@@ -444,6 +444,14 @@ public sealed class Lstm : RecurrentLayer
         return ForwardCore(null, new TokenInput(embedding.Weight, indices, tokens.Shape[0]), tokens.Shape[0], tokens.Shape[1], state);
     }
 
+    /// <summary>
+    /// Whether <see cref="Forward(Embedding, Tensor, RecurrentState?)"/> takes <paramref name="tokens"/> and is
+    /// the cheaper way to run them: token indices [batch, time], vectors as wide as this layer's input, and
+    /// a table of at most half as many rows as there are tokens (projecting V rows instead of batch·time).
+    /// </summary>
+    internal bool ReadsTokensFasterThanEmbedded(Embedding embedding, Tensor tokens) =>
+        tokens.Rank == 2 && embedding.EmbeddingDimension == InputSize && 2L * embedding.NumEmbeddings <= tokens.Count;
+
     private protected override (Tensor Sequence, Tensor? Cells) RunTokens(int direction, TokenInput tokens, Tensor initialHidden, Tensor? initialCell, Tensor? zoneoutKeep)
     {
         Tensor states = tokens.Table.LstmSequenceOfTokens(tokens.Tokens, tokens.Batch, InputWeight(0, direction), InputBias(0, direction), HiddenBias(0, direction),

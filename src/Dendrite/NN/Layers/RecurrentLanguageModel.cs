@@ -71,7 +71,7 @@ public sealed class RecurrentLanguageModel : Module
             throw new ShapeMismatchException($"{Describe()} got input {input.Shape}; expected token indices [batch, time].");
         // A small vocabulary (a character model) is cheaper projected once per table row than once per token:
         // the same function, see Lstm.Forward(Embedding, ...).
-        RecurrentOutput recurrent = 2 * VocabularySize <= input.Count
+        RecurrentOutput recurrent = Lstm.ReadsTokensFasterThanEmbedded(Embedding, input)
             ? Lstm.Forward(Embedding, input, state)
             : Lstm.Forward(Run(Embedding, input), state);
         Tensor logits = Run(Head, Run(OutputDropout, recurrent.Output));
