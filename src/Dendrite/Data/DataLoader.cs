@@ -34,7 +34,7 @@ namespace Dendrite.Data;
 /// with page faults on fresh memory). <c>Trainer</c> uses it. Use
 /// <see cref="Dataset.GetBatch(ReadOnlySpan{int}, Tensor, Tensor)"/> to gather into buffers of your own.</para>
 /// </remarks>
-public sealed class DataLoader : IEnumerable<Batch>
+public sealed class DataLoader : IBatchSource
 {
     /// <summary>A batch size meaning "the whole data set in one batch" (full-batch training).</summary>
     public const int FullBatch = int.MaxValue;

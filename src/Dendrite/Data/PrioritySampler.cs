@@ -25,7 +25,7 @@ namespace Dendrite.Data;
 /// <para><b>Determinism.</b> Every draw comes from <see cref="Generator"/>; the same seed and the same
 /// sequence of pool updates give the same batches.</para>
 /// </remarks>
-public sealed class PrioritySampler : IEnumerable<Batch>
+public sealed class PrioritySampler : IBatchSource
 {
     private readonly Pool _high = new();
     private readonly Pool _low = new();
@@ -68,6 +68,9 @@ public sealed class PrioritySampler : IEnumerable<Batch>
 
     /// <summary>Batches per enumeration.</summary>
     public int BatchesPerEpoch { get; }
+
+    /// <summary>Samples per enumeration: <see cref="BatchesPerEpoch"/> · <see cref="BatchSize"/> (every batch is full).</summary>
+    public int SamplesPerEpoch => BatchesPerEpoch * BatchSize;
 
     /// <summary>The high-priority sample indices, ascending.</summary>
     public IReadOnlyList<int> HighPriority => _high.Members;

@@ -20,7 +20,7 @@ public interface ICheckpointState
 /// A training checkpoint in one safetensors file: the model's weights and buffers (<c>model.*</c>),
 /// the optimiser's state (<c>optimizer.*</c>), and in the metadata the epochs done, the history,
 /// the learning-rate schedule, stateful callbacks, and the random generators (shuffling and the
-/// thread's default, which dropout draws from). <see cref="Trainer.Fit"/> with <c>resumeFrom</c>
+/// thread's default, which dropout draws from). <c>Trainer.Fit</c> with <c>resumeFrom</c>
 /// continues bit for bit as the uninterrupted run would have. Written atomically.
 /// </summary>
 public static class Checkpoint

@@ -12,7 +12,7 @@ namespace Dendrite.Training;
 
 /// <summary>
 /// Fits a model to data with an optimiser and a loss, evaluates it and predicts with it. The loop in
-/// <see cref="Fit"/> reads top to bottom; everything optional (early stopping, checkpoints, schedules,
+/// <c>Fit</c> reads top to bottom; everything optional (early stopping, checkpoints, schedules,
 /// progress, diagnostics) is a <see cref="Callback"/>.
 /// </summary>
 public sealed class Trainer
@@ -79,6 +79,29 @@ public sealed class Trainer
         // The loop uses each batch only until the next one (metrics and callbacks get values, not the
         // batch), so the loader may gather into two reused sets of tensors instead of new ones.
         var loader = new DataLoader(train, Math.Min(batchSize, train.Count), shuffle, dropLast, ShuffleGenerator, transform: augment, reuseBuffers: true);
+        return FitEpochs(loader, startEpoch, epochs, validation, history, callbackList);
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> epochs on the batches of <paramref name="batches"/>, one
+    /// enumeration per epoch, and returns the per-epoch history: the loop of
+    /// <see cref="Fit(Dataset, int, int, Dataset?, double, IEnumerable{Callback}?, long, bool, bool, string?, Func{Batch, Batch}?)"/>
+    /// for a source of batches of your choosing, such as a <see cref="PrioritySampler"/> (whose pools a
+    /// callback may change between epochs) or a <see cref="DataLoader"/> you configured yourself.
+    /// </summary>
+    /// <param name="batches">The training batches; its sampling, order and randomness are its own.</param>
+    /// <param name="epochs">Number of enumerations of <paramref name="batches"/>.</param>
+    /// <param name="validation">Data evaluated after each epoch (<c>val_loss</c>, <c>val_accuracy</c>, ...).</param>
+    /// <param name="callbacks">Observers and controllers of training.</param>
+    public History Fit(IBatchSource batches, int epochs, Dataset? validation = null, IEnumerable<Callback>? callbacks = null)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), $"Fit: epochs must be non-negative; got {epochs}.");
+        return FitEpochs(batches, 0, epochs, validation, new History(), callbacks?.ToList() ?? []);
+    }
+
+    private History FitEpochs(IBatchSource loader, int startEpoch, int epochs, Dataset? validation, History history, List<Callback> callbackList)
+    {
         var context = new TrainingContext(this, epochs, loader.BatchesPerEpoch, loader.SamplesPerEpoch, history, callbackList);
 
         foreach (var callback in callbackList) callback.OnTrainBegin(context);

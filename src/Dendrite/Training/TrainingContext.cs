@@ -3,7 +3,7 @@ using Dendrite.Optim;
 
 namespace Dendrite.Training;
 
-/// <summary>What callbacks see of a running <see cref="Trainer.Fit"/>, and how they stop it.</summary>
+/// <summary>What callbacks see of a running <c>Trainer.Fit</c>, and how they stop it.</summary>
 public sealed class TrainingContext
 {
     internal TrainingContext(Trainer trainer, int epochs, int batchesPerEpoch, int samplesPerEpoch, History history, IReadOnlyList<Callbacks.Callback> callbacks)
