@@ -74,7 +74,10 @@ public class MoreGradientTests
     [MemberData(nameof(Cases))]
     public void GradientMatchesFiniteDifferences(Row row)
     {
-        var generator = new RandomGenerator(row.Name.GetHashCode(StringComparison.Ordinal) & 0x7fff);
+        // A seed from the name that is the same in every process (string.GetHashCode is randomised per
+        // process, which made these inputs, and once in a few hundred runs the float32 differences of
+        // batchnorm_training_4d, change from run to run).
+        var generator = new RandomGenerator(row.Name.Aggregate(17L, (hash, c) => (hash * 31 + c) & 0x7fffffff));
         // Keep values away from kinks (0) so finite differences are well defined.
         Tensor[] inputs = row.Shapes.Select(shape =>
         {
