@@ -64,6 +64,24 @@ public class AutogradTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(Enumerable.Repeat(1f, 6), x.Grad!.ToArray());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ASeedIsReadInRowMajorOrderWhetherContiguousOrAView_AndAddsOnARepeatedBackward(bool contiguous)
+    {
+        Tensor stored = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], new Shape(3, 2));
+        Tensor seed = contiguous ? stored.T.Contiguous() : stored.T;            // [[1, 3, 5], [2, 4, 6]]
+        Assert.Equal(contiguous, seed.IsContiguous);
+        var x = Tensor.Zeros([2, 3]);
+        x.RequiresGrad = true;
+
+        (x * 2f).Backward(seed);
+        Assert.Equal([2f, 6f, 10f, 4f, 8f, 12f], x.Grad!.ToArray());
+        x.Backward(seed);                                                        // a leaf root: the seed itself is added
+        Assert.Equal([3f, 9f, 15f, 6f, 12f, 18f], x.Grad!.ToArray());
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], stored.ToArray());
+    }
+
     [Fact]
     public void SecondBackwardThroughAFreedGraphThrowsAndRetainGraphAllowsIt()
     {
