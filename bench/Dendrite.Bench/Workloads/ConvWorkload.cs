@@ -88,8 +88,10 @@ public sealed class ConvWorkload : IWorkload
             }
             : () =>
             {
+                // The output goes back to the pool as TorchSharp's goes back to its allocator when its scope
+                // is disposed; left to the garbage collector, each call would allocate a fresh large array.
                 using var _ = new NoGrad();
-                dx.Conv2d(dw, db, options);
+                dx.Conv2d(dw, db, options).Release();
             };
         Action torchSharp = backward
             ? () =>

@@ -90,7 +90,7 @@ public static class BackwardExtensions
                 t.ReleaseGradient();
                 node.Release();
                 t._node = FreedNode.For(name);
-                if (!ReferenceEquals(t, root) && !t.IsRetained) t.Release();
+                if (!ReferenceEquals(t, root) && !t.IsRetained) t.ReleaseStorage();
             }
         }
         finally

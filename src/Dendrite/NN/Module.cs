@@ -37,6 +37,19 @@ public abstract class Module
         return output;
     }
 
+    /// <summary>
+    /// Under NoGrad, where no graph holds them, gives the pooled storage of <paramref name="intermediates"/>
+    /// back once <paramref name="result"/> has been computed from them, so that repeated inference reuses
+    /// buffers instead of allocating large arrays; <paramref name="input"/> (the caller's) and anything
+    /// <paramref name="result"/> is a view of are kept. With gradients on it does nothing.
+    /// </summary>
+    private protected static void ReleaseConsumed(Tensor input, Tensor result, params ReadOnlySpan<Tensor> intermediates)
+    {
+        if (GradMode.IsEnabled) return;
+        foreach (Tensor intermediate in intermediates)
+            if (!ReferenceEquals(intermediate, input)) intermediate.ReleaseUnlessNeeded(result);
+    }
+
     /// <summary>True in training mode (dropout active, batch statistics used); false after <see cref="Eval"/>.</summary>
     public bool IsTraining { get; private set; } = true;
 

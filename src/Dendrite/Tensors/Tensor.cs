@@ -161,12 +161,36 @@ public partial class Tensor
     {
         if (_node is not null || _base is not null || !_pooled || _retained || _released) return false;
         if (ReferenceEquals(consumer, this) || ReferenceEquals(consumer._base, this)) return false;
-        Release();
+        ReleaseStorage();
         return true;
     }
 
+    /// <summary>
+    /// Gives this operation output's storage back to Dendrite's buffer pool now, so that the next
+    /// operation reuses it instead of allocating: for inference loops that call operations or modules
+    /// directly and are done with a large result (<c>Sequential</c> does this for its intermediates by
+    /// itself). Afterwards this tensor and every view of it throw when read (<see cref="IsReleased"/>).
+    /// Releasing twice does nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// The tensor is part of a recorded graph (computed with gradients on; <c>Backward()</c> releases
+    /// those), is a view (release the tensor it views), or does not hold pooled storage (a parameter or a
+    /// tensor you created).
+    /// </exception>
+    public void Release()
+    {
+        if (IsReleased) return;
+        if (_node is not null)
+            Throw.InvalidOperation($"Release: this {_shape} tensor is the output of {_node.OperationName} in a recorded graph; Backward() gives its storage back. Compute it under NoGrad to release it yourself.");
+        if (_base is not null)
+            Throw.InvalidOperation($"Release: this {_shape} tensor is a view of a {_base._shape} tensor; release that tensor instead.");
+        if (!_pooled)
+            Throw.InvalidOperation($"Release: this {_shape} tensor holds storage of its own (a parameter, or a tensor created rather than computed), which the garbage collector takes back; only an operation's output can be released.");
+        ReleaseStorage();
+    }
+
     /// <summary>Gives pooled storage back. Views only mark themselves; the owner returns the array.</summary>
-    internal void Release()
+    internal void ReleaseStorage()
     {
         if (_released) return;
         _released = true;

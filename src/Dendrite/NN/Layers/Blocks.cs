@@ -48,18 +48,32 @@ public sealed class ResidualBlock : Module
     public override string Describe() => $"ResidualBlock({InChannels}->{OutChannels}{(StrideSize != 1 ? $", stride {StrideSize}" : "")})";
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Forward(input, out _);
+    public override Tensor Forward(Tensor input) => Forward(input, out _, releaseIntermediates: true);
 
     /// <summary>
     /// The block's output, and the inner activation ReLU(BN(conv1(x))) [N, out, H', W'] that feeds the
     /// second convolution (which the training diagnostics look at for dead units).
     /// </summary>
-    internal Tensor Forward(Tensor input, out Tensor innerActivation)
+    internal Tensor Forward(Tensor input, out Tensor innerActivation) => Forward(input, out innerActivation, releaseIntermediates: false);
+
+    private Tensor Forward(Tensor input, out Tensor innerActivation, bool releaseIntermediates)
     {
-        innerActivation = Run(Norm1, Run(Conv1, input)).Relu();
-        Tensor main = Run(Norm2, Run(Conv2, innerActivation));
+        // Under NoGrad each intermediate goes back to the pool once consumed (not when the diagnostics
+        // asked for the inner activation): inference reuses a few buffers instead of allocating per block.
+        Tensor Consumed(Tensor intermediate, Tensor result)
+        {
+            if (releaseIntermediates) ReleaseConsumed(input, result, intermediate);
+            return result;
+        }
+
+        Tensor convolved = Run(Conv1, input);
+        Tensor normalized = Consumed(convolved, Run(Norm1, convolved));
+        innerActivation = Consumed(normalized, normalized.Relu());
+        Tensor second = Consumed(innerActivation, Run(Conv2, innerActivation));
+        Tensor main = Consumed(second, Run(Norm2, second));
         Tensor shortcut = Shortcut is null ? input : Run(Shortcut, input);
-        return (main + shortcut).Relu();
+        Tensor sum = Consumed(shortcut, Consumed(main, main + shortcut));
+        return Consumed(sum, sum.Relu());
     }
 
     /// <inheritdoc/>
@@ -107,7 +121,9 @@ public sealed class InceptionBlock : Module
     public override Tensor Forward(Tensor input)
     {
         var outputs = NamedChildren().Select(c => Run(c.Module, input)).ToList();
-        return TensorOps.Concat(outputs, 1);
+        Tensor output = TensorOps.Concat(outputs, 1);
+        ReleaseConsumed(input, output, [.. outputs]);
+        return output;
     }
 
     /// <inheritdoc/>

@@ -108,7 +108,13 @@ public sealed class Residual : Module
     public Module Body { get; }
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => Combine(input, Run(Body, input));
+    public override Tensor Forward(Tensor input)
+    {
+        Tensor f = Run(Body, input);
+        Tensor output = Combine(input, f);
+        ReleaseConsumed(input, output, f);
+        return output;
+    }
 
     /// <summary>x + f(x), given f(x) (the training diagnostics run the body themselves to look inside it).</summary>
     internal Tensor Combine(Tensor input, Tensor f)
@@ -153,14 +159,17 @@ public sealed class Concatenate : Module
     {
         var outputs = new Tensor[_branches.Count];
         for (int i = 0; i < outputs.Length; i++) outputs[i] = Run(_branches[i], input);
+        Tensor output;
         try
         {
-            return TensorOps.Concat(outputs, Axis);
+            output = TensorOps.Concat(outputs, Axis);
         }
         catch (ShapeMismatchException error)
         {
             throw new ShapeMismatchException($"Concatenate: branch outputs {string.Join(", ", outputs.Select(o => o.Shape))} cannot be joined along axis {Axis}: {error.Message}", error);
         }
+        ReleaseConsumed(input, output, outputs);
+        return output;
     }
 
     /// <inheritdoc/>

@@ -77,7 +77,7 @@ public static partial class TensorOps
         }
         else
         {
-            mask.Release();
+            mask.ReleaseStorage();
         }
         return output;
     }
@@ -112,7 +112,7 @@ public static partial class TensorOps
 
         protected override void ClearState()
         {
-            Mask?.Release();
+            Mask?.ReleaseStorage();
             Mask = null;
         }
     }
