@@ -50,6 +50,17 @@ public abstract class Module
             if (!ReferenceEquals(intermediate, input)) intermediate.ReleaseUnlessNeeded(result);
     }
 
+    /// <summary>
+    /// Returns <paramref name="result"/>, computed from <paramref name="intermediate"/>, after giving the
+    /// intermediate's storage back under NoGrad (<see cref="ReleaseConsumed"/>): for forward passes written
+    /// as a chain of steps. <paramref name="input"/> is the caller's and is never given back.
+    /// </summary>
+    private protected static Tensor Consumed(Tensor input, Tensor intermediate, Tensor result)
+    {
+        ReleaseConsumed(input, result, intermediate);
+        return result;
+    }
+
     /// <summary>True in training mode (dropout active, batch statistics used); false after <see cref="Eval"/>.</summary>
     public bool IsTraining { get; private set; } = true;
 

@@ -11,7 +11,7 @@ namespace Dendrite.Tests.NN;
 /// </summary>
 public sealed class InferenceReleaseTests
 {
-    public static TheoryData<string> Blocks() => ["resnet", "residual", "concatenate", "inception"];
+    public static TheoryData<string> Blocks() => ["resnet", "residual", "concatenate", "inception", "transformer-lm", "encoder-post-norm", "decoder-pre-norm", "decoder-post-norm"];
 
     private static (Module Model, Shape Input) Build(string name) => name switch
     {
@@ -20,8 +20,20 @@ public sealed class InferenceReleaseTests
             new Residual(new Sequential(new Dense(8, 8, new Tanh(), generator: new RandomGenerator(3)), new Dense(8, 8, generator: new RandomGenerator(4))))), new Shape(5, 6)),
         "concatenate" => (new Concatenate(1, new Dense(6, 3, new Relu(), generator: new RandomGenerator(5)),
             new Sequential(new Dense(6, 4, new Tanh(), generator: new RandomGenerator(6)), new Dense(4, 2, generator: new RandomGenerator(7)))), new Shape(5, 6)),
-        _ => (new InceptionBlock(3, 2, 2, 3, 1, 2, 2, generator: new RandomGenerator(8)), new Shape(2, 3, 7, 7)),
+        "inception" => (new InceptionBlock(3, 2, 2, 3, 1, 2, 2, generator: new RandomGenerator(8)), new Shape(2, 3, 7, 7)),
+        "transformer-lm" => (Models.CausalTransformer(11, 6, modelDimension: 8, numHeads: 2, numLayers: 2, dropout: 0f, generator: new RandomGenerator(12)), new Shape(3, 6)),
+        "encoder-post-norm" => (new TransformerEncoderLayer(8, 2, 16, dropout: 0f, generator: new RandomGenerator(13)), new Shape(2, 5, 8)),
+        "decoder-pre-norm" => (new TransformerDecoderLayer(8, 2, 16, dropout: 0f, activation: "gelu", normFirst: true, generator: new RandomGenerator(14)), new Shape(2, 5, 8)),
+        _ => (new TransformerDecoderLayer(8, 2, 16, dropout: 0f, generator: new RandomGenerator(15)), new Shape(2, 5, 8)),
     };
+
+    private static Tensor Input(string name, Shape shape)
+    {
+        Tensor random = Tensor.Randn(shape, new RandomGenerator(9));
+        if (name != "transformer-lm") return random;
+        float[] tokens = random.ToArray().Select(v => (float)Math.Min(10, (int)(Math.Abs(v) * 4))).ToArray();
+        return Tensor.FromArray(tokens, shape);                                  // token indices in [0, 11)
+    }
 
     [Theory]
     [MemberData(nameof(Blocks))]
@@ -29,7 +41,7 @@ public sealed class InferenceReleaseTests
     {
         var (model, shape) = Build(name);
         model.Eval();
-        Tensor input = Tensor.Randn(shape, new RandomGenerator(9));
+        Tensor input = Input(name, shape);
         float[] expected = model.Forward(input).ToArray();                     // gradients on: nothing is released
 
         using (new NoGrad())

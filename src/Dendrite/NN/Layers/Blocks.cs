@@ -60,20 +60,16 @@ public sealed class ResidualBlock : Module
     {
         // Under NoGrad each intermediate goes back to the pool once consumed (not when the diagnostics
         // asked for the inner activation): inference reuses a few buffers instead of allocating per block.
-        Tensor Consumed(Tensor intermediate, Tensor result)
-        {
-            if (releaseIntermediates) ReleaseConsumed(input, result, intermediate);
-            return result;
-        }
+        Tensor Then(Tensor intermediate, Tensor result) => releaseIntermediates ? Consumed(input, intermediate, result) : result;
 
         Tensor convolved = Run(Conv1, input);
-        Tensor normalized = Consumed(convolved, Run(Norm1, convolved));
-        innerActivation = Consumed(normalized, normalized.Relu());
-        Tensor second = Consumed(innerActivation, Run(Conv2, innerActivation));
-        Tensor main = Consumed(second, Run(Norm2, second));
+        Tensor normalized = Then(convolved, Run(Norm1, convolved));
+        innerActivation = Then(normalized, normalized.Relu());
+        Tensor second = Then(innerActivation, Run(Conv2, innerActivation));
+        Tensor main = Then(second, Run(Norm2, second));
         Tensor shortcut = Shortcut is null ? input : Run(Shortcut, input);
-        Tensor sum = Consumed(shortcut, Consumed(main, main + shortcut));
-        return Consumed(sum, sum.Relu());
+        Tensor sum = Then(shortcut, Then(main, main + shortcut));
+        return Then(sum, sum.Relu());
     }
 
     /// <inheritdoc/>

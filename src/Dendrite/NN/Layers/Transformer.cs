@@ -63,8 +63,21 @@ public abstract class TransformerLayer : Module
     private protected Tensor FeedForward(Tensor x, Dense linear1, Module dropout, Dense linear2)
     {
         Tensor hidden = Run(linear1, x);
-        hidden = Activation == "gelu" ? hidden.Gelu() : hidden.Relu();
-        return Run(linear2, Run(dropout, hidden));
+        Tensor activated = Consumed(x, hidden, Activation == "gelu" ? hidden.Gelu() : hidden.Relu());
+        Tensor dropped = Consumed(x, activated, Run(dropout, activated));
+        return Consumed(x, dropped, Run(linear2, dropped));
+    }
+
+    /// <summary>
+    /// x + dropout(sublayer), giving back under NoGrad the sublayer's output, its dropout and x itself
+    /// (unless x is the block's <paramref name="input"/>) once the sum exists.
+    /// </summary>
+    private protected static Tensor AddResidual(Tensor input, Tensor x, Module dropout, Tensor sublayer)
+    {
+        Tensor dropped = Consumed(input, sublayer, Run(dropout, sublayer));
+        Tensor sum = x + dropped;
+        ReleaseConsumed(input, sum, dropped, x);
+        return sum;
     }
 
     /// <summary>Throws unless <paramref name="x"/> is [batch, time, d].</summary>
@@ -157,15 +170,20 @@ public sealed class TransformerEncoderLayer : TransformerLayer
     public Tensor Forward(Tensor input, Tensor? mask, Tensor? keyPaddingMask = null, bool isCausal = false)
     {
         CheckInput(input, "input");
-        Tensor x = input;
+        // Each step's intermediates go back to the pool under NoGrad once consumed (Consumed).
+        Tensor Attend(Tensor x) => SelfAttention.Forward(x, x, x, mask, keyPaddingMask, isCausal: isCausal).Output;
         if (NormFirst)
         {
-            Tensor normed = Run(Norm1, x);
-            x = x + Run(Dropout1, SelfAttention.Forward(normed, normed, normed, mask, keyPaddingMask, isCausal: isCausal).Output);
-            return x + Run(Dropout2, FeedForward(Run(Norm2, x), Linear1, FeedforwardDropout, Linear2));
+            Tensor normed = Run(Norm1, input);
+            Tensor attended = Consumed(input, normed, Attend(normed));
+            Tensor x = AddResidual(input, input, Dropout1, attended);
+            Tensor normed2 = Run(Norm2, x);
+            return AddResidual(input, x, Dropout2, Consumed(input, normed2, FeedForward(normed2, Linear1, FeedforwardDropout, Linear2)));
         }
-        x = Run(Norm1, x + Run(Dropout1, SelfAttention.Forward(x, x, x, mask, keyPaddingMask, isCausal: isCausal).Output));
-        return Run(Norm2, x + Run(Dropout2, FeedForward(x, Linear1, FeedforwardDropout, Linear2)));
+        Tensor sum = AddResidual(input, input, Dropout1, Attend(input));
+        Tensor y = Consumed(input, sum, Run(Norm1, sum));
+        Tensor sum2 = AddResidual(input, y, Dropout2, FeedForward(y, Linear1, FeedforwardDropout, Linear2));
+        return Consumed(input, sum2, Run(Norm2, sum2));
     }
 }
 
@@ -252,16 +270,24 @@ public sealed class TransformerDecoderLayer : TransformerLayer
         CheckInput(memory, "memory");
         if (memory.Shape[0] != target.Shape[0])
             throw new ShapeMismatchException($"{Describe()} got target {target.Shape} and memory {memory.Shape}; their batch sizes must match.");
-        Tensor x = target;
+        // Each step's intermediates go back to the pool under NoGrad once consumed (Consumed); the target
+        // and the memory are the caller's.
+        Tensor SelfAttend(Tensor x) => SelfAttention.Forward(x, x, x, targetMask, targetKeyPaddingMask, isCausal: targetIsCausal).Output;
+        Tensor Attend(Tensor x) => CrossAttention.Forward(x, memory, memory, memoryMask, memoryKeyPaddingMask).Output;
         if (NormFirst)
         {
-            Tensor normed = Run(Norm1, x);
-            x = x + Run(Dropout1, SelfAttention.Forward(normed, normed, normed, targetMask, targetKeyPaddingMask, isCausal: targetIsCausal).Output);
-            x = x + Run(Dropout2, CrossAttention.Forward(Run(Norm2, x), memory, memory, memoryMask, memoryKeyPaddingMask).Output);
-            return x + Run(Dropout3, FeedForward(Run(Norm3, x), Linear1, FeedforwardDropout, Linear2));
+            Tensor normed = Run(Norm1, target);
+            Tensor x = AddResidual(target, target, Dropout1, Consumed(target, normed, SelfAttend(normed)));
+            Tensor normed2 = Run(Norm2, x);
+            Tensor x2 = AddResidual(target, x, Dropout2, Consumed(target, normed2, Attend(normed2)));
+            Tensor normed3 = Run(Norm3, x2);
+            return AddResidual(target, x2, Dropout3, Consumed(target, normed3, FeedForward(normed3, Linear1, FeedforwardDropout, Linear2)));
         }
-        x = Run(Norm1, x + Run(Dropout1, SelfAttention.Forward(x, x, x, targetMask, targetKeyPaddingMask, isCausal: targetIsCausal).Output));
-        x = Run(Norm2, x + Run(Dropout2, CrossAttention.Forward(x, memory, memory, memoryMask, memoryKeyPaddingMask).Output));
-        return Run(Norm3, x + Run(Dropout3, FeedForward(x, Linear1, FeedforwardDropout, Linear2)));
+        Tensor sum = AddResidual(target, target, Dropout1, SelfAttend(target));
+        Tensor y = Consumed(target, sum, Run(Norm1, sum));
+        Tensor sum2 = AddResidual(target, y, Dropout2, Attend(y));
+        Tensor y2 = Consumed(target, sum2, Run(Norm2, sum2));
+        Tensor sum3 = AddResidual(target, y2, Dropout3, FeedForward(y2, Linear1, FeedforwardDropout, Linear2));
+        return Consumed(target, sum3, Run(Norm3, sum3));
     }
 }

@@ -103,9 +103,13 @@ public sealed class TransformerLanguageModel : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank != 2 || input.Shape[1] > ContextLength || input.Shape[1] == 0)
             throw new ShapeMismatchException($"{Describe()} got input {input.Shape}; expected token indices [batch, time] with 1 ≤ time ≤ {ContextLength}.");
-        Tensor x = Run(EmbeddingDropout, Run(Position, Run(TokenEmbedding, input)));
-        foreach (TransformerEncoderLayer layer in _layers) x = layer.Forward(x, null, isCausal: true);
-        return Run(Head, Run(Norm, x));
+        // Under NoGrad each step's input goes back to the pool once the step is done (Consumed).
+        Tensor embedded = Run(TokenEmbedding, input);
+        Tensor positioned = Consumed(input, embedded, Run(Position, embedded));
+        Tensor x = Consumed(input, positioned, Run(EmbeddingDropout, positioned));
+        foreach (TransformerEncoderLayer layer in _layers) x = Consumed(input, x, layer.Forward(x, null, isCausal: true));
+        Tensor normed = Consumed(input, x, Run(Norm, x));
+        return Consumed(input, normed, Run(Head, normed));
     }
 
     /// <summary>
