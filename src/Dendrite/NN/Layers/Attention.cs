@@ -131,7 +131,7 @@ public sealed class MultiHeadAttention : Module
         Tensor merged = attended.Permute(0, 2, 1, 3).Reshape(batch, queries, e);       // [B, L, E]
         Tensor output = Run(OutProjection, merged);
         Tensor? returned = !needWeights ? null : averageWeights ? weights.Mean(1) : weights;
-        // Under NoGrad the projections, scores and merged heads go back to the pool (ReleaseConsumed keeps
+        // Under NoGrad the projections, the attended values and the merged heads go back to the pool (ReleaseConsumed keeps
         // the inputs and anything the result views); the weights only when the caller did not ask for them.
         ReleaseConsumed(query, output, [.. projections, attended, merged]);
         if (!ReferenceEquals(returned, weights)) ReleaseConsumed(query, output, weights);
