@@ -59,10 +59,10 @@ public static class BackwardExtensions
         {
             if (accumulate) rootGradient[0] += 1f; else rootGradient[0] = 1f;
         }
-        // Straight from the seed's storage: a copy through a new array cost a large-object allocation, with
-        // fresh pages to fault in, on every call (a fifth of a 1x1 convolution's backward on one core).
         else
         {
+            // Straight from the seed's storage: a copy through a new array cost a large-object allocation,
+            // with fresh pages to fault in, on every call (a fifth of a 1x1 convolution's backward on one core).
             seed.EnsureReadable();
             if (!accumulate) seed.CopyTo(rootGradient);
             else if (seed.IsContiguous) TensorPrimitives.Add(rootGradient, seed.Span, rootGradient);

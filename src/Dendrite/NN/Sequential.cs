@@ -53,7 +53,6 @@ public sealed class Sequential : Module
         // Under NoGrad nothing records the intermediates, so each one's pooled storage can go back as
         // soon as the next layer has consumed it: repeated inference then reuses a few buffers instead
         // of leaving megabytes per call to the garbage collector (large arrays cost full collections).
-        bool release = !GradMode.IsEnabled;
         for (int i = 0; i < _layers.Count; i++)
         {
             Tensor y;
@@ -67,7 +66,7 @@ public sealed class Sequential : Module
                 i++;
             }
             else y = Run(_layers[i], x);
-            if (release && !ReferenceEquals(x, input)) x.ReleaseUnlessNeeded(y);
+            ReleaseConsumed(input, y, x);
             x = y;
         }
         return x;

@@ -100,9 +100,9 @@ public sealed class Trainer
         return FitEpochs(batches, 0, epochs, validation, new History(), callbacks?.ToList() ?? []);
     }
 
-    private History FitEpochs(IBatchSource loader, int startEpoch, int epochs, Dataset? validation, History history, List<Callback> callbackList)
+    private History FitEpochs(IBatchSource batches, int startEpoch, int epochs, Dataset? validation, History history, List<Callback> callbackList)
     {
-        var context = new TrainingContext(this, epochs, loader.BatchesPerEpoch, loader.SamplesPerEpoch, history, callbackList);
+        var context = new TrainingContext(this, epochs, batches.BatchesPerEpoch, batches.SamplesPerEpoch, history, callbackList);
 
         foreach (var callback in callbackList) callback.OnTrainBegin(context);
         for (int epoch = startEpoch; epoch < epochs && !context.StopTraining; epoch++)
@@ -115,7 +115,7 @@ public sealed class Trainer
             long samples = 0;
             var batchLogs = new Dictionary<string, double>();
 
-            foreach (Batch batch in loader)
+            foreach (Batch batch in batches)
             {
                 foreach (var callback in callbackList) callback.OnBatchBegin(context, batch.Index);
                 float batchLoss = TrainStep(batch);

@@ -43,7 +43,15 @@ public sealed class InferenceReleaseTests
         model.Eval();
         Tensor input = Input(name, shape);
         float[] expected = model.Forward(input).ToArray();                     // gradients on: nothing is released
+        AssertInferenceRepeats(model, input, expected);
+    }
 
+    /// <summary>
+    /// Two forward passes under NoGrad and one with gradients all give <paramref name="expected"/>, and
+    /// neither the input nor the first output was given back to the pool along the way.
+    /// </summary>
+    internal static void AssertInferenceRepeats(Module model, Tensor input, float[] expected)
+    {
         using (new NoGrad())
         {
             Tensor first = model.Forward(input);

@@ -104,20 +104,19 @@ public sealed class MultiHeadAttention : Module
         int keys = key.Shape[1];
 
         // Projections: one GEMM for self-attention (the same tensor three times), else three.
-        Tensor q, k, v;
-        Tensor[] projections;
+        // The projections own their storage; q, k and v become views of them (given back below under NoGrad).
+        Tensor q, k, v, qProjection, kProjection, vProjection;
         if (ReferenceEquals(query, key) && ReferenceEquals(key, value))
         {
             Tensor all = query.Linear(InProjectionWeight, InProjectionBias);           // [B, L, 3E]
+            (qProjection, kProjection, vProjection) = (all, all, all);
             (q, k, v) = (all.Narrow(2, 0, e), all.Narrow(2, e, e), all.Narrow(2, 2 * e, e));
-            projections = [all];
         }
         else
         {
-            q = query.Linear(InProjectionWeight.Narrow(0, 0, e), InProjectionBias?.Narrow(0, 0, e));
-            k = key.Linear(InProjectionWeight.Narrow(0, e, e), InProjectionBias?.Narrow(0, e, e));
-            v = value.Linear(InProjectionWeight.Narrow(0, 2 * e, e), InProjectionBias?.Narrow(0, 2 * e, e));
-            projections = [q, k, v];
+            q = qProjection = query.Linear(InProjectionWeight.Narrow(0, 0, e), InProjectionBias?.Narrow(0, 0, e));
+            k = kProjection = key.Linear(InProjectionWeight.Narrow(0, e, e), InProjectionBias?.Narrow(0, e, e));
+            v = vProjection = value.Linear(InProjectionWeight.Narrow(0, 2 * e, e), InProjectionBias?.Narrow(0, 2 * e, e));
         }
         q = SplitHeads(q, batch, queries);                                              // [B, h, L, d]
         k = SplitHeads(k, batch, keys);                                                 // [B, h, S, d]
@@ -131,9 +130,9 @@ public sealed class MultiHeadAttention : Module
         Tensor merged = attended.Permute(0, 2, 1, 3).Reshape(batch, queries, e);       // [B, L, E]
         Tensor output = Run(OutProjection, merged);
         Tensor? returned = !needWeights ? null : averageWeights ? weights.Mean(1) : weights;
-        // Under NoGrad the projections, the attended values and the merged heads go back to the pool (ReleaseConsumed keeps
-        // the inputs and anything the result views); the weights only when the caller did not ask for them.
-        ReleaseConsumed(query, output, [.. projections, attended, merged]);
+        // Under NoGrad the projections, the attended values and the merged heads go back to the pool
+        // (releasing a tensor twice does nothing); the weights only when the caller did not ask for them.
+        ReleaseConsumed(query, output, qProjection, kProjection, vProjection, attended, merged);
         if (!ReferenceEquals(returned, weights)) ReleaseConsumed(query, output, weights);
         return new AttentionOutput(output, returned);
     }

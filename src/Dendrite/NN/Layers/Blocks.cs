@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Dendrite.Ops;
 using Dendrite.Tensors;
@@ -118,7 +119,7 @@ public sealed class InceptionBlock : Module
     {
         var outputs = NamedChildren().Select(c => Run(c.Module, input)).ToList();
         Tensor output = TensorOps.Concat(outputs, 1);
-        ReleaseConsumed(input, output, [.. outputs]);
+        ReleaseConsumed(input, output, CollectionsMarshal.AsSpan(outputs));
         return output;
     }
 
